@@ -1,0 +1,106 @@
+"""The pipeline, end to end: read -> prepare -> select -> render -> check -> write.
+
+`build_site` is the pure middle (articles and registry in, files out);
+`run_build` adds the edges: reading the folder and the registry, the lock, writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from feeds.check import check_feed
+from feeds.config import SiteConfig
+from feeds.errors import BuildError, Problem
+from feeds.model import FORMATS, Article, Entry, Feed
+from feeds.prepare import prepare
+from feeds.read import read_articles
+from feeds.registry import Registry, dump_registry, load_registry
+from feeds.render import render
+from feeds.select import select_feeds
+from feeds.write import WriteReport, build_lock, write_file, write_files
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a build produced, before (or without) writing it."""
+
+    files: Mapping[str, bytes]
+    """Output files by path relative to the output folder."""
+    feeds: tuple[Feed, ...]
+    entries: tuple[Entry, ...]
+    registry: Registry
+    problems: tuple[Problem, ...]
+    articles: int
+    """Articles read (a JSON file may hold several)."""
+    held: int
+    """Drafts and future-dated articles, not published yet."""
+
+    @property
+    def rejected(self) -> int:
+        return len({(p.path, p.line) for p in self.problems if p.severity == "error"})
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOutcome:
+    result: BuildResult
+    written: WriteReport | None
+    """None when nothing was written (`feeds check`, or a strict build with errors)."""
+    registry_written: bool = False
+
+
+def build_site(
+    articles: Sequence[Article],
+    config: SiteConfig,
+    registry: Registry,
+    now: datetime,
+    problems: Sequence[Problem] = (),
+) -> BuildResult:
+    """Every output file for these articles. Pure: the same input gives the same bytes."""
+    prepared = prepare(articles, config, registry, now)
+    feeds = select_feeds(prepared.entries, config)
+    files: dict[str, bytes] = {}
+    for feed in feeds:
+        for fmt in FORMATS:
+            data = render(feed, fmt)
+            path = feed.files.path(fmt)
+            if failures := check_feed(fmt, data):
+                raise BuildError(f"{path}: the rendered feed fails our checks: {'; '.join(failures)}")
+            files[path] = data
+    return BuildResult(
+        files=MappingProxyType(files),
+        feeds=feeds,
+        entries=prepared.entries,
+        registry=prepared.registry,
+        problems=(*problems, *prepared.problems),
+        articles=len(articles),
+        held=prepared.held,
+    )
+
+
+def run_build(config: SiteConfig, now: datetime, *, write: bool = True, strict: bool = False) -> BuildOutcome:
+    """Read the site, build it and (unless `write` is false) publish it atomically.
+
+    Under `strict`, any rejected article means nothing is written. The registry is
+    written before the feeds, so a crash in between never leaves feeds carrying ids
+    the registry does not know.
+    """
+    if not config.articles_dir.is_dir():
+        raise BuildError(f"{config.articles_dir}: no such folder of articles")
+    if not write:
+        return BuildOutcome(_build(config, now), None)
+    with build_lock(config.output_dir):
+        result = _build(config, now)
+        if strict and result.rejected:
+            return BuildOutcome(result, None)
+        registry_written = write_file(config.registry_path, dump_registry(result.registry))
+        report = write_files(config.output_dir, result.files)
+    return BuildOutcome(result, report, registry_written)
+
+
+def _build(config: SiteConfig, now: datetime) -> BuildResult:
+    read = read_articles(config.articles_dir, config.root)
+    registry = load_registry(config.registry_path)
+    return build_site(read.articles, config, registry, now, read.problems)

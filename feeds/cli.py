@@ -1,0 +1,153 @@
+"""The `feeds` command: a thin shell over the library. Parse arguments, call, report.
+
+Exit status: 0 success; 1 the build failed (or, under --strict, an article was
+rejected); 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feeds import __version__
+from feeds.build import BuildOutcome, run_build
+from feeds.config import SiteConfig, load_config
+from feeds.dates import DateError, parse_date
+from feeds.errors import BuildError, ConfigError, FeedsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.run(args))
+    except ConfigError as exc:
+        for message in exc.messages:
+            _error(f"{exc.path}: {message}")
+        return EXIT_USAGE
+    except BuildError as exc:
+        _error(f"build failed: {exc}")
+        return EXIT_FAILED
+    except FeedsError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _error("interrupted; the previous feeds are untouched")
+        return 130
+    except Exception as exc:  # a bug of ours: say so in one line, details with --verbose
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        _error(
+            f"internal error ({type(exc).__name__}: {exc}); please report it (run with --verbose for details)"
+        )
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feeds",
+        description="Publish a folder of articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.",
+    )
+    parser.add_argument("--version", action="version", version=f"feeds {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+
+    build = commands.add_parser("build", help="build the feeds and write them to the output folder")
+    _site_options(build)
+    build.add_argument(
+        "--strict", action="store_true", help="write nothing and exit 1 if any article is rejected"
+    )
+    build.set_defaults(run=_build)
+
+    check = commands.add_parser("check", help="read and check everything, write nothing")
+    _site_options(check)
+    check.add_argument("--strict", action="store_true", help="exit 1 if any article is rejected")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _site_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--config",
+        type=Path,
+        default=Path("feeds.toml"),
+        help="site configuration (default: %(default)s)",
+    )
+    command.add_argument(
+        "--articles", type=Path, help="folder of articles (default: the config's, else ./articles)"
+    )
+    command.add_argument("--output", type=Path, help="output folder (default: the config's, else ./public)")
+    command.add_argument(
+        "--now",
+        metavar="DATE",
+        help="publish as if it were DATE (drafts stay drafts; embargoes end by DATE); default: the clock",
+    )
+    volume = command.add_mutually_exclusive_group()
+    volume.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    volume.add_argument("-v", "--verbose", action="store_true", help="also list every file written")
+
+
+def _load(args: argparse.Namespace) -> tuple[SiteConfig, datetime]:
+    config = load_config(args.config)
+    if args.articles is not None:
+        config = replace(config, articles=str(args.articles.resolve()))
+    if args.output is not None:
+        config = replace(config, output=str(args.output.resolve()))
+    return config, _now(args.now)
+
+
+def _now(given: str | None) -> datetime:
+    """The build's one reading of the clock (or the --now the user gave instead)."""
+    if given is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_date(given, UTC)
+    except DateError as exc:
+        raise ConfigError("--now", str(exc)) from None
+
+
+def _build(args: argparse.Namespace) -> int:
+    config, now = _load(args)
+    outcome = run_build(config, now, write=True, strict=args.strict)
+    return _report(args, outcome, verb="built")
+
+
+def _check(args: argparse.Namespace) -> int:
+    config, now = _load(args)
+    outcome = run_build(config, now, write=False)
+    return _report(args, outcome, verb="checked")
+
+
+def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str) -> int:
+    result = outcome.result
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    failed = bool(args.strict and result.rejected)
+    if not args.quiet:
+        line = (
+            f"{verb}: {result.articles} articles read, {len(result.entries)} published, "
+            f"{result.held} held back, {result.rejected} rejected"
+        )
+        if outcome.written is not None:
+            written = outcome.written
+            line += f"; {len(written.changed)} files written, {len(written.unchanged)} unchanged"
+        print(line)
+        if args.verbose and outcome.written is not None:
+            for path in outcome.written.changed:
+                print(f"  wrote {path}")
+    if failed:
+        _error(f"--strict: {result.rejected} article(s) rejected; nothing was written")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _error(message: str) -> None:
+    print(f"feeds: error: {message}", file=sys.stderr)

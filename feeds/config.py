@@ -1,0 +1,204 @@
+"""The site's configuration: `feeds.toml`, checked as a whole, every problem named."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feeds.errors import ConfigError, type_name
+from feeds.model import Author
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything a build needs to know about the site, with documented defaults."""
+
+    title: str
+    base_url: str
+    """Absolute http(s) URL of the site, always ending in `/`."""
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    """IANA zone given to dates written without one."""
+    author: Author | None = None
+    feed_limit: int = 50
+    summary_length: int = 280
+    permalink: str = "/articles/{slug}/"
+    """URL of an article that gives none: `{slug}`, `{year}`, `{month}`, `{day}` are filled in."""
+    articles: str = "articles"
+    output: str = "public"
+    registry: str = "feeds.registry.json"
+    root: Path = field(default=Path(), compare=False)
+    """Folder of the configuration file; relative paths above are taken from it."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.root / self.articles
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.output
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / self.registry
+
+
+def load_config(path: Path) -> SiteConfig:
+    """Read and check `feeds.toml`; raise `ConfigError` listing every problem."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(shown, "no such file (run `feeds init` to start a site)") from None
+    except OSError as exc:
+        raise ConfigError(shown, f"cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(shown, "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(shown, f"is not valid TOML: {exc}") from None
+    return config_from_mapping(data, shown, root=path.parent)
+
+
+def config_from_mapping(data: Mapping[str, Any], shown: str, root: Path) -> SiteConfig:
+    """Check a parsed configuration table and make a `SiteConfig` of it."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+
+    for key in data:
+        if key not in _CHECKS:
+            close = difflib.get_close_matches(key, _CHECKS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"unknown key '{key}'{hint}")
+    for key in ("title", "base_url"):
+        if key not in data:
+            problems.append(f"missing required key '{key}'")
+    for key, check in _CHECKS.items():
+        if key in data:
+            try:
+                values[key] = check(data[key])
+            except ValueError as exc:
+                problems.append(f"'{key}': {exc}")
+    if problems:
+        raise ConfigError(shown, problems)
+    return SiteConfig(**values, root=root)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {type_name(value)}")
+    return value.strip()
+
+
+def _title(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _base_url(value: Any) -> str:
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http(s) URL such as 'https://example.org/', not '{text}'")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    return text if text.endswith("/") else text + "/"
+
+
+def _language(value: Any) -> str:
+    text = _text(value)
+    if not _LANGUAGE.match(text):
+        fixed = text.replace("_", "-")
+        hint = f" (did you mean '{fixed}'?)" if _LANGUAGE.match(fixed) else ""
+        raise ValueError(f"'{text}' is not a BCP 47 language tag such as 'en' or 'uk-UA'{hint}")
+    return text
+
+
+def _timezone(value: Any) -> str:
+    text = _text(value)
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{text}' is not an IANA time zone such as 'Europe/Kyiv' or 'UTC'") from None
+    return text
+
+
+def _positive(minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number, not {type_name(value)}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+
+    return check
+
+
+def _permalink(value: Any) -> str:
+    text = _text(value)
+    if "{slug}" not in text:
+        raise ValueError("must contain '{slug}' so that every article gets its own URL")
+    try:
+        text.format(slug="s", year="2000", month="01", day="01")
+    except (KeyError, IndexError, ValueError):
+        raise ValueError("may use only {slug}, {year}, {month} and {day}") from None
+    return text
+
+
+def _relative_path(value: Any) -> str:
+    text = _text(value)
+    if not text or Path(text).is_absolute() or ".." in Path(text).parts:
+        raise ValueError(f"must be a path inside the site folder, not '{text}'")
+    return text
+
+
+def _author(value: Any) -> Author:
+    if isinstance(value, str):
+        return Author(name=_title(value))
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be a name or a table with name, email, uri; not {type_name(value)}")
+    unknown = sorted(set(value) - {"name", "email", "uri"})
+    if unknown:
+        raise ValueError(f"unknown field '{unknown[0]}' (use name, email, uri)")
+    if "name" not in value:
+        raise ValueError("needs a name")
+    email = _text(value["email"]) if "email" in value else None
+    uri = _text(value["uri"]) if "uri" in value else None
+    return Author(name=_title(value["name"]), email=email or None, uri=uri or None)
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "title": _title,
+    "base_url": _base_url,
+    "description": _text,
+    "language": _language,
+    "timezone": _timezone,
+    "author": _author,
+    "feed_limit": _positive(1),
+    "summary_length": _positive(40),
+    "permalink": _permalink,
+    "articles": _relative_path,
+    "output": _relative_path,
+    "registry": _relative_path,
+}

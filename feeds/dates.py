@@ -1,0 +1,102 @@
+"""Dates in any common format, made timezone-aware and second-precise.
+
+A date without a zone takes the site's zone. Nothing here reads the clock:
+dateutil fills missing parts from a fixed default, never from today.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import UTC, date, datetime, tzinfo
+
+from dateutil import parser as dateparser
+from dateutil.parser import UnknownTimezoneWarning
+
+from feeds.model import RawDate
+
+
+class DateError(ValueError):
+    """A date that cannot be read, or names no real day or time."""
+
+
+# Abbreviations dateutil does not know on its own; ambiguous ones (IST, CST in Asia) are left out
+# so that they are reported instead of guessed.
+_ZONE_ABBREVIATIONS = {
+    "UTC": 0, "UT": 0, "GMT": 0, "Z": 0,
+    "WET": 0, "WEST": 3600, "BST": 3600, "CET": 3600, "CEST": 7200,
+    "EET": 7200, "EEST": 10800, "MSK": 10800,
+    "EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000,
+    "MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200,
+    "JST": 32400, "KST": 32400, "AEST": 36000, "AEDT": 39600,
+}  # fmt: skip
+_DEFAULT = datetime(2000, 1, 1)
+_EPOCH = re.compile(r"^-?\d{9,13}(\.\d+)?$")
+_EARLIEST, _LATEST = 1800, 9999
+_ZONE_NAME = re.compile(r"tzname (\S+) identified")
+
+
+def parse_date(raw: RawDate, zone: tzinfo) -> datetime:
+    """An aware datetime without microseconds; naive input is taken to be in `zone`."""
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, date):
+        value = datetime(raw.year, raw.month, raw.day)
+    elif isinstance(raw, int | float):
+        value = _from_epoch(float(raw))
+    else:
+        value = _from_text(raw.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    elif isinstance(raw, int | float) or _EPOCH.match(str(raw).strip()):
+        value = value.astimezone(zone)
+    if not _EARLIEST <= value.year <= _LATEST:
+        raise DateError(f"'{raw}' is not a plausible publication date")
+    return value.replace(microsecond=0)
+
+
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """`value` as the site's clock shows it (same instant)."""
+    return value.astimezone(zone)
+
+
+def to_utc_text(value: datetime) -> str:
+    """RFC 3339 in UTC, as the registry stores times."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_utc_text(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    if abs(seconds) > 1e11:  # milliseconds, as JavaScript writes them
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise DateError(f"'{seconds}' is not a usable Unix time") from None
+
+
+def _from_text(text: str) -> datetime:
+    if not text:
+        raise DateError("the date is empty")
+    if _EPOCH.match(text):
+        return _from_epoch(float(text))  # aware (UTC); parse_date shows it in the site's zone
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownTimezoneWarning)
+        try:
+            return dateparser.parse(text, default=_DEFAULT, tzinfos=_ZONE_ABBREVIATIONS)
+        except UnknownTimezoneWarning as exc:
+            name = _ZONE_NAME.search(str(exc))
+            zone = f" '{name.group(1)}'" if name else ""
+            raise DateError(
+                f"'{text}': unknown time zone{zone}; write an offset such as +03:00 instead"
+            ) from None
+        except dateparser.ParserError as exc:
+            reason = str(exc).split(":", 1)[0]
+            if "out of range" in reason or "must be in" in reason:
+                raise DateError(f"'{text}' is not a real date ({reason})") from None
+            raise DateError(f"'{text}' is not a date that can be read") from None
+        except (OverflowError, ValueError) as exc:
+            raise DateError(f"'{text}' is not a real date ({exc})") from None

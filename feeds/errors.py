@@ -1,0 +1,72 @@
+"""One exception hierarchy; every message names the thing the user must fix.
+
+The CLI turns these into one line each (`path:line: message`) and an exit status:
+a `ConfigError` is a usage problem (2), a `BuildError` a failed build (1), and an
+`ArticleError` rejects one article while the rest of the site still builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one input, reported as `path[:line]: severity: message`."""
+
+    path: str
+    message: str
+    line: int | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+class FeedsError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(FeedsError):
+    """The site configuration (or the command line) cannot be used as given."""
+
+    def __init__(self, path: str, messages: list[str] | str) -> None:
+        self.path = path
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\n".join(f"{path}: {m}" for m in self.messages))
+
+
+class ArticleError(FeedsError):
+    """One article cannot be published; the rest of the site is unaffected."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.problem = Problem(path=path, message=message, line=line)
+        super().__init__(str(self.problem))
+
+
+Fail = Callable[[str], ArticleError]
+"""Makes the `ArticleError` for one article from a message (its path and line already known)."""
+
+
+class BuildError(FeedsError):
+    """The build as a whole failed; nothing in the output folder was replaced."""
+
+
+def type_name(value: object) -> str:
+    """How a configuration or front-matter value's type is named in messages."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "nothing"
+    return type(value).__name__

@@ -1,0 +1,236 @@
+"""prepare: `Article` values in, `Entry` values out. Pure: the clock comes in as `now`.
+
+Per article: drafts and embargoed articles are held back; dates are parsed and
+zoned; the slug and URL are fixed; id and times come from the registry (minted
+once for new articles); the body becomes safe, absolute HTML; the summary is
+chosen. Across articles: slugs and ids must be unique (the first, in path order,
+wins).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from html import escape
+from pathlib import PurePosixPath
+from types import MappingProxyType
+from urllib.parse import urljoin, urlsplit
+
+from slugify import slugify
+
+from feeds.config import SiteConfig
+from feeds.content import body_html, paragraphs_text, plain_text, sanitise
+from feeds.dates import DateError, in_zone, parse_date
+from feeds.errors import ArticleError, Fail, Problem
+from feeds.model import Article, Author, Entry, Origin
+from feeds.registry import Record, Registry, content_hash
+from feeds.text import cut, one_line, xml_safe
+
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_SLUG_MAX = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    entries: tuple[Entry, ...]
+    """Published entries, in the order their articles were read."""
+    registry: Registry
+    """The registry with every published entry recorded."""
+    problems: tuple[Problem, ...]
+    held: int
+    """Drafts and articles dated in the future: not published yet."""
+
+
+def prepare(articles: Sequence[Article], config: SiteConfig, registry: Registry, now: datetime) -> Prepared:
+    records = dict(registry.records)
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    held = 0
+    slugs: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for article in articles:
+        try:
+            prepared = prepare_article(article, config, registry.records.get(article.key), now)
+        except ArticleError as exc:
+            problems.append(exc.problem)
+            continue
+        if prepared is None:
+            held += 1
+            continue
+        entry, record = prepared
+        if (other := slugs.get(entry.slug)) is not None:
+            problems.append(
+                Problem(
+                    article.source,
+                    f"duplicate slug '{entry.slug}' (also used by {other})",
+                    article.line,
+                )
+            )
+            continue
+        if (other := ids.get(entry.id)) is not None:
+            problems.append(
+                Problem(
+                    article.source,
+                    f"duplicate id '{entry.id}' (also used by {other})",
+                    article.line,
+                )
+            )
+            continue
+        slugs[entry.slug] = ids[entry.id] = article.source
+        records[article.key] = record
+        entries.append(entry)
+    return Prepared(tuple(entries), Registry(MappingProxyType(records)), tuple(problems), held)
+
+
+def prepare_article(
+    article: Article, config: SiteConfig, record: Record | None, now: datetime
+) -> tuple[Entry, Record] | None:
+    """The entry for one article and its registry record, or None while it is not due."""
+
+    def fail(message: str) -> ArticleError:
+        return ArticleError(article.source, message, article.line)
+
+    if article.draft:
+        return None
+    zone = config.zone
+    try:
+        dated = parse_date(article.date, zone) if article.date is not None else None
+        edited = parse_date(article.updated, zone) if article.updated is not None else None
+    except DateError as exc:
+        raise fail(str(exc)) from None
+    if dated is not None and dated > now:
+        return None
+
+    digest = content_hash(article)
+    first_seen = record.first_seen if record else now
+    published = dated or in_zone(first_seen, zone)
+    slug = _slug(article, fail)
+    url = _url(article, config, slug, published, fail)
+    entry_id = xml_safe(article.id).strip() if article.id else ""
+    if not entry_id:
+        entry_id = record.id if record else mint_id(config.host, published, slug)
+
+    changed = record.changed if record else None
+    if record is not None and record.hash != digest:
+        changed = now
+    updated = edited or (in_zone(changed, zone) if changed else published)
+    if updated < published:
+        updated = published
+
+    origin = _clean_origin(article.origin)
+    content = sanitise(body_html(xml_safe(article.body), article.body_format), url)
+    entry = Entry(
+        id=entry_id,
+        key=article.key,
+        source=article.source,
+        slug=slug,
+        title=one_line(article.title),
+        url=url,
+        published=published,
+        updated=updated,
+        summary=_summary(article, content, config.summary_length),
+        content_html=content + _attribution(origin),
+        authors=tuple(_clean_author(a) for a in article.authors),
+        tags=tuple(one_line(t) for t in article.tags if one_line(t)),
+        categories=tuple(one_line(c) for c in article.categories if one_line(c)),
+        lang=article.lang if article.lang and _LANGUAGE.match(article.lang) else None,
+        image=urljoin(url, article.image.strip()) if article.image else None,
+        enclosure=replace(article.enclosure, url=urljoin(url, article.enclosure.url))
+        if article.enclosure
+        else None,
+        origin=origin,
+        related=tuple(one_line(r) for r in article.related),
+    )
+    return entry, Record(id=entry_id, first_seen=first_seen, hash=digest, changed=changed)
+
+
+def mint_id(host: str, published: datetime, slug: str) -> str:
+    """A `tag:` URI (RFC 4151) for an article that has no id of its own.
+
+    Minted once and stored in the registry; from then on the id no longer depends on
+    the host, date or slug. For a dated article it can be minted again, identically,
+    if the registry is lost.
+    """
+    return f"tag:{host},{published.date().isoformat()}:{slug}"
+
+
+def _slug(article: Article, fail: Fail) -> str:
+    if article.slug is not None:
+        given = article.slug.strip()
+        if "/" in given or "\\" in given or ".." in given:
+            raise fail(f"slug '{given}' must be one path segment (no '/', '\\' or '..')")
+        slug = slugify(given, max_length=_SLUG_MAX)
+        if not slug:
+            raise fail(f"slug '{given}' has no letters or digits to make a URL of")
+        return str(slug)
+    # One record of many shares its file's name: its title names it instead.
+    shared_file = "#" in article.key
+    name = article.title if shared_file else _DATE_PREFIX.sub("", PurePosixPath(article.source).stem)
+    slug = slugify(name, max_length=_SLUG_MAX)
+    if not slug:  # nothing slugify can spell (emoji only, say): a stable name from the key
+        slug = "article-" + hashlib.blake2b(article.key.encode(), digest_size=4).hexdigest()
+    return str(slug)
+
+
+def _url(article: Article, config: SiteConfig, slug: str, published: datetime, fail: Fail) -> str:
+    if article.url:
+        url = urljoin(config.base_url, article.url.strip())
+    else:
+        path = config.permalink.format(
+            slug=slug,
+            year=f"{published.year:04d}",
+            month=f"{published.month:02d}",
+            day=f"{published.day:02d}",
+        )
+        url = urljoin(config.base_url, path)
+    if not _is_web_url(url):
+        raise fail(f"url '{article.url}' is not an http(s) address")
+    return url
+
+
+def _summary(article: Article, content: str, limit: int) -> str:
+    """The article's own summary, else its standfirst, else its opening paragraphs cut to `limit`."""
+    if article.summary and (own := plain_text(xml_safe(article.summary))):
+        return own
+    if article.standfirst and (standfirst := one_line(article.standfirst)):
+        return standfirst
+    taken: list[str] = []
+    for paragraph in paragraphs_text(content):
+        candidate = " ".join([*taken, paragraph])
+        if len(candidate) > limit:
+            return cut(candidate, limit) if not taken else " ".join(taken)
+        taken.append(paragraph)
+    return " ".join(taken)
+
+
+def _attribution(origin: Origin | None) -> str:
+    if origin is None:
+        return ""
+    name = escape(origin.name)
+    if origin.url:
+        name = f'<a href="{escape(origin.url)}">{name}</a>'
+    return f"<p><em>First published by {name}.</em></p>\n"
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _clean_origin(origin: Origin | None) -> Origin | None:
+    if origin is None or not one_line(origin.name):
+        return None
+    url = origin.url.strip() if origin.url and _is_web_url(origin.url.strip()) else None
+    return Origin(one_line(origin.name), url)
+
+
+def _clean_author(author: Author) -> Author:
+    return Author(
+        name=one_line(author.name),
+        email=one_line(author.email) if author.email else None,
+        uri=one_line(author.uri) if author.uri else None,
+    )

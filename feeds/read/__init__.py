@@ -1,0 +1,88 @@
+"""read: article files in, `Article` values out. One reader per format, chosen by extension.
+
+The readers are pure (bytes in, articles or errors out); `read_articles` is the
+edge that lists the folder and reads the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from feeds.errors import ArticleError, Problem
+from feeds.model import Article
+from feeds.read.markdown import read_markdown
+from feeds.read.records import read_json, read_json_lines
+from feeds.read.source import SourceFile
+from feeds.read.text import read_text
+
+Reader = Callable[[SourceFile], list[Article | ArticleError]]
+
+READERS: dict[str, Reader] = {
+    ".txt": read_text,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".json": read_json,
+    ".jsonl": read_json_lines,
+}
+"""Which reader takes a file, by its extension (lower case)."""
+
+SIDECAR = ".toml"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    articles: tuple[Article, ...]
+    problems: tuple[Problem, ...]
+    files: int
+
+
+def parse_source(source: SourceFile) -> list[Article | ArticleError]:
+    """Run the reader for `source`'s extension; any `ArticleError` comes back as a value."""
+    reader = READERS[Path(source.path).suffix.lower()]
+    try:
+        return reader(source)
+    except ArticleError as exc:
+        return [exc]
+
+
+def read_articles(articles_dir: Path, root: Path) -> ReadResult:
+    """Read every article under `articles_dir`, in path order (never the file system's order)."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    paths = find_article_files(articles_dir)
+    for path in paths:
+        shown = _shown(path, root)
+        try:
+            data = path.read_bytes()
+            sidecar_path = path.with_suffix(SIDECAR)
+            sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
+        except OSError as exc:
+            problems.append(Problem(shown, f"cannot read: {exc.strerror}"))
+            continue
+        for result in parse_source(SourceFile(shown, data, sidecar)):
+            if isinstance(result, ArticleError):
+                problems.append(result.problem)
+            else:
+                articles.append(result)
+    return ReadResult(tuple(articles), tuple(problems), len(paths))
+
+
+def find_article_files(articles_dir: Path) -> list[Path]:
+    """Article files below `articles_dir`, sorted; hidden files and sidecars are skipped."""
+    found = [
+        path
+        for path in articles_dir.rglob("*")
+        if path.suffix.lower() in READERS
+        and not any(part.startswith(".") for part in path.relative_to(articles_dir).parts)
+        and path.is_file()
+    ]
+    return sorted(found, key=lambda p: p.relative_to(articles_dir).as_posix())
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

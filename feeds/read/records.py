@@ -1,0 +1,67 @@
+"""JSON (`.json`: one record, a list, or a JSON Feed-like `{"items": [...]}`) and JSON Lines (`.jsonl`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from feeds.errors import ArticleError, type_name
+from feeds.model import Article
+from feeds.read.fields import article_fields, make_article, record_body
+from feeds.read.source import SourceFile, decode
+
+
+def read_json(source: SourceFile) -> list[Article | ArticleError]:
+    text = decode(source.path, source.data)
+    document = _loads(source.path, text, None)
+    if isinstance(document, dict) and isinstance(document.get("items"), list):
+        document = document["items"]
+    if isinstance(document, dict):
+        return [_article(source.path, document, None, single=True)]
+    if not isinstance(document, list):
+        raise ArticleError(source.path, f"must hold a record or a list of records, not {type_name(document)}")
+    return [_record(source.path, record, None, single=len(document) == 1) for record in document]
+
+
+def read_json_lines(source: SourceFile) -> list[Article | ArticleError]:
+    text = decode(source.path, source.data)
+    results: list[Article | ArticleError] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            results.append(_record(source.path, _loads(source.path, line, number), number, single=False))
+        except ArticleError as exc:
+            results.append(exc)
+    return results
+
+
+def _record(path: str, record: Any, line: int | None, *, single: bool) -> Article | ArticleError:
+    if not isinstance(record, dict):
+        return ArticleError(path, f"a record must be an object, not {type_name(record)}", line)
+    try:
+        return _article(path, record, line, single=single)
+    except ArticleError as exc:
+        return exc
+
+
+def _article(path: str, record: dict[str, Any], line: int | None, *, single: bool) -> Article:
+    fields = article_fields(record, path, line)
+    body, body_format = record_body(record, path, line)
+    key = None
+    if not single:
+        # One file, many articles: each needs its own registry key, and not its position
+        # (a CMS export may reorder records).
+        name = fields.get("id") or fields.get("slug") or fields.get("title")
+        key = f"{path}#{name}"
+    return make_article(path, fields, body, body_format, key=key, line=line)
+
+
+def _loads(path: str, text: str, line: int | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = exc.lineno if line is None else line
+        raise ArticleError(path, f"broken JSON: {exc.msg} (column {exc.colno})", where) from None
+    except RecursionError:
+        raise ArticleError(path, "broken JSON: nested too deeply", line) from None

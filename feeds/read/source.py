@@ -1,0 +1,52 @@
+"""The raw input of one reader: a file's bytes (and its sidecar's), decoded the same way for all."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from feeds.errors import ArticleError
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One article file as read from disk: no parsing done yet."""
+
+    path: str
+    """Path relative to the site folder, `/`-separated, as shown in messages."""
+    data: bytes
+    sidecar: bytes | None = None
+    """The bytes of `NAME.toml` beside `NAME.txt`, when there is one."""
+
+    @property
+    def sidecar_path(self) -> str:
+        return self.path.rsplit(".", 1)[0] + ".toml"
+
+
+def decode(path: str, data: bytes) -> str:
+    """UTF-8 text with any BOM dropped and line ends made `\\n`; anything else is an error."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ArticleError(
+            path, f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8", line
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def parse_toml(path: str, text: str, first_line: int = 1) -> dict[str, Any]:
+    """A TOML table, with errors pointing at the line of the file (not of the fragment)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = _TOML_LINE.search(message)
+        line = int(found.group(1)) + first_line - 1 if found else None
+        message = _TOML_LINE.sub("", message).strip()
+        raise ArticleError(path, f"broken TOML: {message}", line) from None

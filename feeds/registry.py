@@ -1,0 +1,100 @@
+"""The registry: the one source of each article's identity and first-seen times.
+
+A small JSON file beside `feeds.toml`, one article per line, sorted, byte-stable,
+meant to be committed with the articles (like a lock file) because sites are
+often built from a fresh clone. It records, per article key:
+
+- `id`: the entry id, minted once and never recomputed;
+- `first_seen`: when the article was first published by a build (the date of undated articles);
+- `hash`: a hash of what the article says (title, summary, body);
+- `changed`: when the current `hash` was first seen, if the article has been edited since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+
+from feeds.dates import from_utc_text, to_utc_text
+from feeds.errors import BuildError
+from feeds.model import Article
+
+FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    id: str
+    first_seen: datetime
+    hash: str
+    changed: datetime | None = None
+    """When the article's current content was first seen; None while it is as first published."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    records: Mapping[str, Record] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def content_hash(article: Article) -> str:
+    """A hash of what readers see of an article's text; front-matter housekeeping does not count."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (article.title, article.summary or "", article.standfirst or "", article.body):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load_registry(path: Path) -> Registry:
+    """Read the registry; a missing file is an empty registry, a broken one stops the build.
+
+    A broken registry must not be ignored: ids minted without it would differ, and
+    every reader would see the site's undated articles again as new.
+    """
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return Registry()
+    except (OSError, ValueError) as exc:
+        raise BuildError(
+            f"{path}: the registry cannot be read ({exc}); restore it from version control"
+        ) from None
+    try:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"unknown format {data.get('format')!r}")
+        records = {
+            key: Record(
+                id=value["id"],
+                first_seen=from_utc_text(value["first_seen"]),
+                hash=value["hash"],
+                changed=from_utc_text(value["changed"]) if value.get("changed") else None,
+            )
+            for key, value in data["articles"].items()
+        }
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise BuildError(
+            f"{path}: the registry is damaged ({exc}); restore it from version control"
+        ) from None
+    return Registry(MappingProxyType(records))
+
+
+def dump_registry(registry: Registry) -> bytes:
+    """The registry file's bytes: one line per article, sorted by key, so diffs stay small."""
+    lines = []
+    for key in sorted(registry.records):
+        record = registry.records[key]
+        value: dict[str, str] = {
+            "id": record.id,
+            "first_seen": to_utc_text(record.first_seen),
+            "hash": record.hash,
+        }
+        if record.changed is not None:
+            value["changed"] = to_utc_text(record.changed)
+        lines.append(f"    {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}")
+    body = ",\n".join(lines)
+    return f'{{\n  "format": {FORMAT},\n  "articles": {{\n{body}\n  }}\n}}\n'.encode()
