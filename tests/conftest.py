@@ -1,0 +1,65 @@
+"""Shared fixtures: the sample site in a temporary folder, a fixed clock, a one-call build."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feeds.build import BuildOutcome, run_build
+from feeds.config import SiteConfig, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "articles" / "000_6fc94ed53eab6e90.txt"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+"""The build's clock in tests: fixed, never the wall clock."""
+
+
+@pytest.fixture
+def sample_site(tmp_path: Path) -> Path:
+    """A copy of the repository's sample site (feeds.toml, articles/, registry)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(REPO / "feeds.toml", site / "feeds.toml")
+    shutil.copy(REPO / "feeds.registry.json", site / "feeds.registry.json")
+    shutil.copytree(REPO / "articles", site / "articles")
+    return site
+
+
+@pytest.fixture
+def empty_site(tmp_path: Path) -> Path:
+    """A site with a minimal feeds.toml and an empty articles/ folder."""
+    site = tmp_path / "site"
+    (site / "articles").mkdir(parents=True)
+    (site / "feeds.toml").write_text(
+        'title = "Test Site"\nbase_url = "https://example.org/"\ntimezone = "Europe/Kyiv"\n',
+        encoding="utf-8",
+    )
+    return site
+
+
+Build = Callable[..., BuildOutcome]
+
+
+@pytest.fixture
+def build() -> Build:
+    """Build the site in a folder with the fixed clock: `build(site, now=NOW, write=True)`."""
+
+    def run(site: Path, now: datetime = NOW, **options: bool) -> BuildOutcome:
+        return run_build(load_config(site / "feeds.toml"), now, **options)
+
+    return run
+
+
+def site_config(**overrides: object) -> SiteConfig:
+    """A SiteConfig for pure-stage tests (no files)."""
+    values: dict[str, object] = {
+        "title": "Test Site",
+        "base_url": "https://example.org/",
+        "timezone": "Europe/Kyiv",
+    }
+    values.update(overrides)
+    return SiteConfig(**values)  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""The same articles give the same bytes, and a rebuild leaves unchanged files alone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from feeds.read import find_article_files
+from tests.conftest import NOW
+
+OUTPUTS = ("rss.xml", "atom.xml", "feed.json")
+
+
+def _snapshot(public: Path) -> dict[str, tuple[bytes, int]]:
+    return {name: ((public / name).read_bytes(), (public / name).stat().st_mtime_ns) for name in OUTPUTS}
+
+
+def test_a_second_build_rewrites_nothing(sample_site: Path, build) -> None:
+    first = build(sample_site, NOW)
+    assert first.written is not None and set(first.written.changed) == set(OUTPUTS)
+    public = sample_site / "public"
+    for name in OUTPUTS:  # make any rewrite visible in the mtime, whatever the clock's resolution
+        os.utime(public / name, ns=(1_000_000_000, 1_000_000_000))
+    registry = sample_site / "feeds.registry.json"
+    os.utime(registry, ns=(1_000_000_000, 1_000_000_000))
+    before = _snapshot(public)
+
+    second = build(sample_site, NOW.replace(year=2027))  # a later clock changes nothing either
+    assert second.written is not None
+    assert second.written.changed == ()
+    assert not second.registry_written
+    assert _snapshot(public) == before
+    assert registry.stat().st_mtime_ns == 1_000_000_000
+
+
+def test_two_sites_built_apart_are_byte_identical(tmp_path: Path, sample_site: Path, build) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(sample_site, other)
+    build(sample_site, NOW)
+    build(other, NOW)
+    for name in OUTPUTS:
+        assert (sample_site / "public" / name).read_bytes() == (other / "public" / name).read_bytes()
+
+
+def test_output_does_not_depend_on_directory_listing_order(tmp_path: Path, sample_site: Path, build) -> None:
+    # Recreate the articles in reverse order: most file systems then list them differently.
+    reordered = tmp_path / "reordered"
+    shutil.copytree(sample_site, reordered)
+    shutil.rmtree(reordered / "articles")
+    (reordered / "articles").mkdir()
+    for path in sorted((sample_site / "articles").iterdir(), reverse=True):
+        shutil.copy2(path, reordered / "articles" / path.name)
+    assert [p.name for p in find_article_files(reordered / "articles")] == sorted(
+        p.name for p in find_article_files(sample_site / "articles")
+    )
+    build(sample_site, NOW)
+    build(reordered, NOW)
+    for name in OUTPUTS:
+        assert (sample_site / "public" / name).read_bytes() == (reordered / "public" / name).read_bytes()
+
+
+def test_output_does_not_depend_on_the_machines_time_zone(tmp_path: Path, sample_site: Path) -> None:
+    far = tmp_path / "far"
+    shutil.copytree(sample_site, far)
+    results = []
+    for site, zone in ((sample_site, "UTC"), (far, "Pacific/Kiritimati")):  # UTC+14
+        env = {**os.environ, "TZ": zone}
+        subprocess.run(
+            [sys.executable, "-m", "feeds", "build", "--quiet", "--now", NOW.isoformat()],
+            cwd=site,
+            env=env,
+            check=True,
+        )
+        results.append({name: (site / "public" / name).read_bytes() for name in OUTPUTS})
+    assert results[0] == results[1]

@@ -1,0 +1,159 @@
+"""Ids and times come from the registry: minted once, never recomputed from mutable data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feeds.model import Article
+from feeds.prepare import mint_id, prepare
+from feeds.registry import Record, Registry, content_hash, dump_registry, load_registry
+from tests.conftest import NOW, site_config
+
+CONFIG = site_config()
+
+
+def _article(**fields: object) -> Article:
+    values: dict[str, object] = {
+        "source": "articles/a.md",
+        "key": "articles/a.md",
+        "title": "A title",
+        "body": "Body text.",
+        "body_format": "markdown",
+    }
+    values.update(fields)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+def test_mint_id_is_a_tag_uri() -> None:
+    published = datetime(2022, 9, 13, 14, 5, tzinfo=UTC)
+    assert mint_id("example.org", published, "a-slug") == "tag:example.org,2022-09-13:a-slug"
+
+
+def test_an_undated_article_takes_its_first_seen_time_and_keeps_it() -> None:
+    first = prepare([_article()], CONFIG, Registry(), NOW)
+    (entry,) = first.entries
+    assert entry.published == NOW
+    assert entry.id == "tag:example.org,2026-11-25:a"
+    later = prepare([_article()], CONFIG, first.registry, NOW + timedelta(days=30))
+    assert later.entries[0].published == NOW
+    assert later.entries[0].id == entry.id
+
+
+def test_the_id_survives_a_changed_title_slug_url_and_domain() -> None:
+    first = prepare([_article()], CONFIG, Registry(), NOW)
+    moved = site_config(base_url="https://new.example.com/")
+    changed = _article(title="A new title", slug="new-slug", url="/elsewhere/")
+    later = prepare([changed], moved, first.registry, NOW + timedelta(days=1))
+    assert later.entries[0].id == first.entries[0].id
+    assert later.entries[0].url == "https://new.example.com/elsewhere/"
+
+
+def test_a_dated_article_gets_the_same_id_when_the_registry_is_lost() -> None:
+    dated = _article(date="2022-09-13T10:00:00+03:00")
+    first = prepare([dated], CONFIG, Registry(), NOW)
+    again = prepare([dated], CONFIG, Registry(), NOW + timedelta(days=3))
+    assert first.entries[0].id == again.entries[0].id == "tag:example.org,2022-09-13:a"
+
+
+def test_an_explicit_id_wins_and_needs_no_registry() -> None:
+    result = prepare([_article(id="urn:uuid:1234")], CONFIG, Registry(), NOW)
+    assert result.entries[0].id == "urn:uuid:1234"
+
+
+def test_an_edit_moves_updated_but_not_published() -> None:
+    dated = _article(date="2022-09-13T10:00:00+03:00")
+    first = prepare([dated], CONFIG, Registry(), NOW)
+    assert first.entries[0].updated == first.entries[0].published
+    edit_time = NOW + timedelta(days=2)
+    edited = prepare([_article(date=dated.date, body="Corrected body.")], CONFIG, first.registry, edit_time)
+    entry = edited.entries[0]
+    assert entry.published == first.entries[0].published
+    assert entry.updated == edit_time
+    # A rebuild after the edit keeps the edit's time.
+    again = prepare(
+        [_article(date=dated.date, body="Corrected body.")],
+        CONFIG,
+        edited.registry,
+        edit_time + timedelta(days=5),
+    )
+    assert again.entries[0].updated == edit_time
+
+
+def test_an_articles_own_updated_field_wins() -> None:
+    article = _article(date="2022-09-13T10:00:00Z", updated="2022-09-14T10:00:00Z")
+    entry = prepare([article], CONFIG, Registry(), NOW).entries[0]
+    assert entry.updated == datetime(2022, 9, 14, 10, tzinfo=UTC)
+
+
+def test_drafts_and_future_articles_are_held_and_not_registered() -> None:
+    draft = _article(key="articles/d.md", source="articles/d.md", draft=True)
+    future = _article(
+        key="articles/f.md", source="articles/f.md", date=(NOW + timedelta(hours=1)).isoformat()
+    )
+    result = prepare([draft, future], CONFIG, Registry(), NOW)
+    assert result.entries == ()
+    assert result.held == 2
+    assert dict(result.registry.records) == {}
+    due = prepare([future], CONFIG, Registry(), NOW + timedelta(hours=2))
+    assert len(due.entries) == 1
+
+
+def test_duplicate_slugs_and_ids_reject_the_later_article() -> None:
+    first = _article(source="articles/a.md", key="articles/a.md", slug="same")
+    second = _article(source="articles/b.md", key="articles/b.md", slug="same")
+    third = _article(source="articles/c.md", key="articles/c.md", id="urn:x")
+    fourth = _article(source="articles/d.md", key="articles/d.md", id="urn:x")
+    result = prepare([first, second, third, fourth], CONFIG, Registry(), NOW)
+    assert [e.source for e in result.entries] == ["articles/a.md", "articles/c.md"]
+    messages = [str(p) for p in result.problems]
+    assert messages == [
+        "articles/b.md: error: duplicate slug 'same' (also used by articles/a.md)",
+        "articles/d.md: error: duplicate id 'urn:x' (also used by articles/c.md)",
+    ]
+    assert set(result.registry.records) == {"articles/a.md", "articles/c.md"}
+
+
+def test_slugs_with_path_tricks_are_errors() -> None:
+    for slug in ("../etc", "a/b", "..", "a\\b"):
+        result = prepare([_article(slug=slug)], CONFIG, Registry(), NOW)
+        assert result.entries == ()
+        assert "one path segment" in result.problems[0].message
+
+
+def test_impossible_date_is_an_error_naming_the_file() -> None:
+    result = prepare([_article(date="2022-02-30", line=4)], CONFIG, Registry(), NOW)
+    assert str(result.problems[0]) == (
+        "articles/a.md:4: error: '2022-02-30' is not a real date (day is out of range for month)"
+    )
+
+
+def test_registry_file_round_trips_sorted_and_stable(tmp_path: Path) -> None:
+    records = {
+        "articles/b.md": Record("tag:example.org,2022-01-02:b", datetime(2022, 1, 2, tzinfo=UTC), "bb"),
+        "articles/a.md": Record(
+            "tag:example.org,2022-01-01:a",
+            datetime(2022, 1, 1, tzinfo=UTC),
+            "aa",
+            datetime(2022, 2, 1, tzinfo=UTC),
+        ),
+    }
+    data = dump_registry(Registry(records))
+    assert data == (
+        b'{\n  "format": 1,\n  "articles": {\n'
+        b'    "articles/a.md": {"id": "tag:example.org,2022-01-01:a", "first_seen": "2022-01-01T00:00:00Z", '
+        b'"hash": "aa", "changed": "2022-02-01T00:00:00Z"},\n'
+        b'    "articles/b.md": {"id": "tag:example.org,2022-01-02:b", "first_seen": "2022-01-02T00:00:00Z", '
+        b'"hash": "bb"}\n  }\n}\n'
+    )
+    path = tmp_path / "feeds.registry.json"
+    path.write_bytes(data)
+    assert dict(load_registry(path).records) == records
+    assert dump_registry(load_registry(path)) == data
+
+
+def test_content_hash_ignores_housekeeping_but_sees_text() -> None:
+    base = _article()
+    assert content_hash(base) == content_hash(_article(tags=("x",), slug="other", date="2020-01-01"))
+    assert content_hash(base) != content_hash(_article(body="Body text!"))
+    assert content_hash(base) != content_hash(_article(title="Another"))
