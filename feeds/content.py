@@ -57,26 +57,24 @@ def _absolutiser(base_url: str) -> Callable[[str, str, str], str | None]:
 
 
 def paragraphs_text(fragment: str) -> list[str]:
-    """The plain text of each paragraph of an HTML fragment (or of the whole, if it has none)."""
-    if not fragment.strip():
+    """The plain text of each `<p>` of an HTML fragment (or of the whole, if it has none)."""
+    root = _parse(fragment)
+    if root is None:
         return []
-    try:
-        roots = lxml.html.fragments_fromstring(fragment)
-    except (etree.ParserError, ValueError):
-        return []
-    texts: list[str] = []
-    for root in roots:
-        if isinstance(root, str):
-            texts.append(one_line(root))
-        elif root.tag == "p":
-            texts.append(_text(root))
-        else:
-            texts += [_text(block) for block in root.iter("p")]
-    texts = [text for text in texts if text]
-    if not texts:
-        whole = " ".join(one_line(r) if isinstance(r, str) else _text(r) for r in roots)
-        texts = [whole] if whole else []
+    texts = [text for paragraph in root.iter("p") if (text := _text(paragraph))]
+    if not texts and (whole := _text(root)):
+        texts = [whole]
     return texts
+
+
+def _parse(fragment: str) -> etree._Element | None:
+    if not fragment.strip():
+        return None
+    try:
+        root: etree._Element = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+    return root
 
 
 def _text(element: etree._Element) -> str:
@@ -84,7 +82,8 @@ def _text(element: etree._Element) -> str:
 
 
 def plain_text(fragment: str) -> str:
-    """Text with any markup removed, on one line (for summaries given as HTML)."""
+    """Text with any markup removed, on one line (for summaries that may be given as HTML)."""
     if not _TAG.search(fragment):
         return one_line(fragment)
-    return " ".join(paragraphs_text(fragment))
+    root = _parse(fragment)
+    return _text(root) if root is not None else ""

@@ -121,6 +121,7 @@ def prepare_article(
     if updated < published:
         updated = published
 
+    title = one_line(article.title)
     origin = _clean_origin(article.origin)
     content = sanitise(body_html(xml_safe(article.body), article.body_format), url)
     entry = Entry(
@@ -128,11 +129,12 @@ def prepare_article(
         key=article.key,
         source=article.source,
         slug=slug,
-        title=one_line(article.title),
+        title=title,
         url=url,
         published=published,
         updated=updated,
-        summary=_summary(article, content, config.summary_length),
+        # An article with no text at all is summarised by its title: readers need some text.
+        summary=_summary(article, content, config.summary_length) or title,
         content_html=content + _attribution(origin),
         authors=tuple(_clean_author(a) for a in article.authors),
         tags=tuple(one_line(t) for t in article.tags if one_line(t)),
@@ -177,8 +179,9 @@ def _slug(article: Article, fail: Fail) -> str:
 
 
 def _url(article: Article, config: SiteConfig, slug: str, published: datetime, fail: Fail) -> str:
+    # Site paths (`/2022/x/`) are taken from base_url, which may itself have a path.
     if article.url:
-        url = urljoin(config.base_url, article.url.strip())
+        url = urljoin(config.base_url, _site_relative(article.url.strip()))
     else:
         path = config.permalink.format(
             slug=slug,
@@ -186,7 +189,7 @@ def _url(article: Article, config: SiteConfig, slug: str, published: datetime, f
             month=f"{published.month:02d}",
             day=f"{published.day:02d}",
         )
-        url = urljoin(config.base_url, path)
+        url = urljoin(config.base_url, _site_relative(path))
     if not _is_web_url(url):
         raise fail(f"url '{article.url}' is not an http(s) address")
     return url
@@ -214,6 +217,11 @@ def _attribution(origin: Origin | None) -> str:
     if origin.url:
         name = f'<a href="{escape(origin.url)}">{name}</a>'
     return f"<p><em>First published by {name}.</em></p>\n"
+
+
+def _site_relative(path: str) -> str:
+    """`/a/b/` as a path under the site's base URL; absolute URLs and `//host/` untouched."""
+    return path.lstrip("/") if path.startswith("/") and not path.startswith("//") else path
 
 
 def _is_web_url(url: str) -> bool:

@@ -161,12 +161,28 @@ def test_upstream_rss_drops_authors_without_email() -> None:
 
 
 def test_rss_names_an_author_without_email_in_dc_creator() -> None:
-    entry = _entry(authors=(Author("Taras Hnatiuk"), Author("Olena Marchuk", "olena@example.org")))
-    item = etree.fromstring(render_rss(_feed(entry))).find("channel/item")
+    item = etree.fromstring(render_rss(_feed(_entry(authors=(Author("Taras Hnatiuk"),))))).find(
+        "channel/item"
+    )
     assert [e.text for e in item.iter(DC_CREATOR)] == ["Taras Hnatiuk"]
+    assert item.find("author") is None
+    with_email = _entry(authors=(Author("Olena Marchuk", "olena@example.org"),))
+    item = etree.fromstring(render_rss(_feed(with_email))).find("channel/item")
     assert item.findtext("author") == "olena@example.org (Olena Marchuk)"
-    atom = etree.fromstring(render_atom(_feed(entry)))
+    assert next(item.iter(DC_CREATOR), None) is None
+    atom = etree.fromstring(render_atom(_feed(with_email)))
     assert next(atom.iter(DC_CREATOR), None) is None  # Atom has its own <author>
+
+
+def test_rss_names_co_authors_in_dc_creator_only() -> None:
+    # RSS allows one <author> (the W3C validator: "item contains more than one author"), and warns
+    # on <author> beside dc:creator: so co-authors are all dc:creator.
+    entry = _entry(authors=(Author("Ann", "ann@example.org"), Author("Bob", "bob@example.org")))
+    item = etree.fromstring(render_rss(_feed(entry))).find("channel/item")
+    assert item.find("author") is None
+    assert [e.text for e in item.iter(DC_CREATOR)] == ["Ann", "Bob"]
+    atom = feedparser.parse(render_atom(_feed(entry)))
+    assert [a.name for a in atom.entries[0].authors] == ["Ann", "Bob"]
 
 
 # FG-NAIVE: naive datetimes raise.

@@ -8,7 +8,7 @@ correction can then be dropped:
 - FG-NOW feed and entry `updated` default to the build's clock: always set from the entries.
 - FG-LAST the RSS channel `<link>` is the last link added, whatever its rel: set to the site.
 - FG-SELF RSS keeps only the first `rel="self"` atom:link: other atom:links are added here.
-- FG-DC  name-only authors vanish from RSS: they are written as `dc:creator`.
+- FG-DC  name-only authors vanish from RSS: they (and co-authors) are written as `dc:creator`.
 - FG-NAIVE naive datetimes raise: every date reaching this module is aware (prepare).
 - FG-PREPEND `add_entry()` prepends: entries are appended in the feed's order.
 - FG-CDATA `content(type='CDATA')` writes an invalid Atom type: content is always `type="html"`.
@@ -96,10 +96,17 @@ def _add_entry(item: FeedEntry, entry: Entry, fmt: FeedFormat) -> None:
         item.summary(entry.summary)
     if entry.content_html:
         item.content(entry.content_html, type="html")  # FG-CDATA
-    for author in entry.authors:
-        item.author(_author(author))
-        if not author.email:
-            item.dc.dc_creator(author.name)  # FG-DC
+    if fmt == "atom":
+        for author in entry.authors:
+            item.author(_author(author))
+    elif len(entry.authors) == 1 and entry.authors[0].email:
+        item.author(_author(entry.authors[0]))
+    else:
+        # FG-DC. RSS allows one <author>, and it must hold an email; the validator also
+        # warns on <author> beside dc:creator. So: several authors, or none with an email,
+        # are all named in dc:creator.
+        for author in entry.authors:
+            item.dc.dc_creator(author.name)
     for term in _terms(entry):
         item.category(term=term, label=term)
     if entry.enclosure is not None:
