@@ -52,8 +52,12 @@ def read_articles(articles_dir: Path, root: Path) -> ReadResult:
     articles: list[Article] = []
     problems: list[Problem] = []
     paths = find_article_files(articles_dir)
+    inside = articles_dir.resolve()
     for path in paths:
         shown = _shown(path, root)
+        if not path.resolve().is_relative_to(inside):
+            problems.append(Problem(shown, "is a link to a file outside the articles folder; skipped"))
+            continue
         try:
             data = path.read_bytes()
             sidecar_path = path.with_suffix(SIDECAR)
