@@ -122,6 +122,8 @@ def prepare_article(
         updated = published
 
     title = one_line(article.title)
+    if not title:
+        raise fail("missing title: it holds only characters a feed cannot carry")
     origin = _clean_origin(article.origin)
     content = sanitise(body_html(xml_safe(article.body), article.body_format), url)
     entry = Entry(

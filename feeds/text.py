@@ -5,15 +5,35 @@ from __future__ import annotations
 import re
 
 # XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates, U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _SENTENCE_END = re.compile(r"[.!?…。](?:[\"'”’»)\]]*)(?=\s|$)")
 _TRAILING = " ,;:—–-"
 ELLIPSIS = "…"
 
 
+def _c1_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for code in range(0x80, 0xA0):
+        try:
+            table[code] = bytes([code]).decode("cp1252")
+        except UnicodeDecodeError:
+            table[code] = None
+    return table
+
+
+_C1 = _c1_table()
+
+
 def xml_safe(text: str) -> str:
-    """`text` without the characters XML 1.0 forbids (lxml refuses them; readers choke on them)."""
-    return _NOT_XML.sub("", text)
+    """`text` as XML 1.0 can carry it and every reader reads it alike.
+
+    Characters XML forbids are removed (lxml refuses them; readers choke on them). C1
+    controls (U+0080-U+009F), which XML allows but discourages, are nearly always
+    Windows-1252 punctuation mis-decoded, and readers such as feedparser show them as
+    that punctuation: they are turned into it here (as browsers do), or removed where
+    Windows-1252 has nothing at that code.
+    """
+    return _NOT_XML.sub("", text).translate(_C1)
 
 
 def one_line(text: str) -> str:

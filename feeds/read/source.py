@@ -38,6 +38,7 @@ def decode(path: str, data: bytes) -> str:
 
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_TOML_END = "(at end of document)"
 
 
 def parse_toml(path: str, text: str, first_line: int = 1) -> dict[str, Any]:
@@ -47,6 +48,11 @@ def parse_toml(path: str, text: str, first_line: int = 1) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_LINE.search(message)
-        line = int(found.group(1)) + first_line - 1 if found else None
-        message = _TOML_LINE.sub("", message).strip()
+        if found:
+            line: int | None = int(found.group(1)) + first_line - 1
+        elif _TOML_END in message:
+            line = text.rstrip("\n").count("\n") + first_line
+        else:
+            line = None
+        message = _TOML_LINE.sub("", message.replace(_TOML_END, "")).strip()
         raise ArticleError(path, f"broken TOML: {message}", line) from None
