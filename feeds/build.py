@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -19,6 +19,7 @@ from feeds.prepare import prepare
 from feeds.read import read_articles
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
+from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.select import select_feeds
 from feeds.write import WriteReport, build_lock, write_file, write_files
 
@@ -57,24 +58,30 @@ def build_site(
     registry: Registry,
     now: datetime,
     problems: Sequence[Problem] = (),
+    unreadable: Collection[str] = (),
 ) -> BuildResult:
     """Every output file for these articles. Pure: the same input gives the same bytes."""
-    prepared = prepare(articles, config, registry, now)
+    prepared = prepare(articles, config, registry, now, unreadable)
     feeds = select_feeds(prepared.entries, config)
     files: dict[str, bytes] = {}
+    warnings: list[Problem] = []
     for feed in feeds:
         for fmt in FORMATS:
             data = render(feed, fmt)
             path = feed.files.path(fmt)
             if failures := check_feed(fmt, data):
                 raise BuildError(f"{path}: the rendered feed fails our checks: {'; '.join(failures)}")
+            if len(data) > config.max_feed_bytes:
+                warnings.append(_too_large(config, path, len(data)))
             files[path] = data
+    files[OPML_FILE] = render_opml(feeds, config.title)
+    files[HEAD_LINKS_FILE] = render_head_links(feeds[0])
     return BuildResult(
         files=MappingProxyType(files),
         feeds=feeds,
         entries=prepared.entries,
         registry=prepared.registry,
-        problems=(*problems, *prepared.problems),
+        problems=(*problems, *prepared.problems, *warnings),
         articles=len(articles),
         held=prepared.held,
     )
@@ -103,4 +110,13 @@ def run_build(config: SiteConfig, now: datetime, *, write: bool = True, strict: 
 def _build(config: SiteConfig, now: datetime) -> BuildResult:
     read = read_articles(config.articles_dir, config.root)
     registry = load_registry(config.registry_path)
-    return build_site(read.articles, config, registry, now, read.problems)
+    return build_site(read.articles, config, registry, now, read.problems, read.unreadable)
+
+
+def _too_large(config: SiteConfig, path: str, size: int) -> Problem:
+    return Problem(
+        f"{config.output}/{path}",
+        f"is {size:,} bytes, more than max_feed_bytes ({config.max_feed_bytes:,}); many readers refuse "
+        "large feeds: lower feed_limit or summarise",
+        severity="warning",
+    )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feeds.errors import ConfigError, type_name
 from feeds.model import Author
 
+TOPIC_KINDS = ("categories", "tags", "authors")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -34,6 +35,14 @@ class SiteConfig:
     summary_length: int = 280
     permalink: str = "/articles/{slug}/"
     """URL of an article that gives none: `{slug}`, `{year}`, `{month}`, `{day}` are filled in."""
+    archive_page_size: int = 50
+    """Entries per RFC 5005 archive page (older entries than the head feed's)."""
+    topics: tuple[str, ...] = ("categories", "tags", "authors")
+    """Which topic feeds to publish, beside the site feed."""
+    hub: str | None = None
+    """WebSub hub URL: announced in every feed; `feeds build --ping` notifies it."""
+    max_feed_bytes: int = 1_000_000
+    """A feed file larger than this gets a warning: many readers refuse large feeds."""
     articles: str = "articles"
     output: str = "public"
     registry: str = "feeds.registry.json"
@@ -166,6 +175,23 @@ def _permalink(value: Any) -> str:
     return text
 
 
+def _topics(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list such as {list(TOPIC_KINDS)}, not {type_name(value)}")
+    unknown = [v for v in value if v not in TOPIC_KINDS]
+    if unknown:
+        raise ValueError(f"'{unknown[0]}' is not one of {', '.join(TOPIC_KINDS)}")
+    return tuple(kind for kind in TOPIC_KINDS if kind in value)
+
+
+def _hub(value: Any) -> str:
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http(s) URL, not '{text}'")
+    return text
+
+
 def _relative_path(value: Any) -> str:
     text = _text(value)
     if not text or Path(text).is_absolute() or ".." in Path(text).parts:
@@ -198,6 +224,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "feed_limit": _positive(1),
     "summary_length": _positive(40),
     "permalink": _permalink,
+    "archive_page_size": _positive(1),
+    "topics": _topics,
+    "hub": _hub,
+    "max_feed_bytes": _positive(1000),
     "articles": _relative_path,
     "output": _relative_path,
     "registry": _relative_path,

@@ -135,7 +135,21 @@ class Feed:
     entries: tuple[Entry, ...]
     updated: datetime
     generator: str = "feeds"
+    kind: str = "site"
+    """'site', or the topic kind: 'categories', 'tags', 'authors'."""
+    prev_archive: FeedFiles | None = None
+    """The next older archive page (RFC 5005 `prev-archive`), if any."""
+    next_archive: FeedFiles | None = None
+    """On a full archive page: the next newer page (`next-archive`)."""
+    current: FeedFiles | None = None
+    """On an archive page: the head feed it belongs to (`current`). None on a head feed."""
+    hubs: tuple[str, ...] = ()
+    """WebSub hubs that readers may subscribe through."""
 
-    def url(self, fmt: FeedFormat) -> str:
-        """The absolute URL the feed in `fmt` will be served at (its self link)."""
-        return self.base_url + self.files.path(fmt)
+    @property
+    def is_archive(self) -> bool:
+        return self.current is not None
+
+    def url(self, fmt: FeedFormat, files: FeedFiles | None = None) -> str:
+        """The absolute URL of this feed (or of `files`, a related one) in `fmt`."""
+        return self.base_url + (files or self.files).path(fmt)

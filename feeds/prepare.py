@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from html import escape
@@ -45,8 +45,20 @@ class Prepared:
     """Drafts and articles dated in the future: not published yet."""
 
 
-def prepare(articles: Sequence[Article], config: SiteConfig, registry: Registry, now: datetime) -> Prepared:
+def prepare(
+    articles: Sequence[Article],
+    config: SiteConfig,
+    registry: Registry,
+    now: datetime,
+    unreadable: Collection[str] = (),
+) -> Prepared:
+    """Entries for `articles`, and the registry updated with them.
+
+    `unreadable` names files that could not be read this time: their articles are
+    not taken for removed. Any other registered article that is gone is retired.
+    """
     records = dict(registry.records)
+    taken = {record.id for record in registry.records.values()}
     entries: list[Entry] = []
     problems: list[Problem] = []
     held = 0
@@ -54,7 +66,7 @@ def prepare(articles: Sequence[Article], config: SiteConfig, registry: Registry,
     ids: dict[str, str] = {}
     for article in articles:
         try:
-            prepared = prepare_article(article, config, registry.records.get(article.key), now)
+            prepared = prepare_article(article, config, registry.records.get(article.key), now, taken)
         except ArticleError as exc:
             problems.append(exc.problem)
             continue
@@ -83,13 +95,26 @@ def prepare(articles: Sequence[Article], config: SiteConfig, registry: Registry,
         slugs[entry.slug] = ids[entry.id] = article.source
         records[article.key] = record
         entries.append(entry)
+    present = {article.key for article in articles}
+    for key, record in registry.records.items():
+        if key not in present and record.retired is None and key.split("#", 1)[0] not in unreadable:
+            records[key] = replace(record, retired=now)
     return Prepared(tuple(entries), Registry(MappingProxyType(records)), tuple(problems), held)
 
 
 def prepare_article(
-    article: Article, config: SiteConfig, record: Record | None, now: datetime
+    article: Article,
+    config: SiteConfig,
+    record: Record | None,
+    now: datetime,
+    taken: Container[str] = frozenset(),
 ) -> tuple[Entry, Record] | None:
-    """The entry for one article and its registry record, or None while it is not due."""
+    """The entry for one article and its registry record, or None while it is not due.
+
+    A retired record (its file was gone) comes back to life only for the same text:
+    a different article at that path is a new article, with a new id, never one of
+    the ids in `taken`.
+    """
 
     def fail(message: str) -> ArticleError:
         return ArticleError(article.source, message, article.line)
@@ -106,13 +131,15 @@ def prepare_article(
         return None
 
     digest = content_hash(article)
+    if record is not None and record.retired is not None and record.hash != digest:
+        record = None
     first_seen = record.first_seen if record else now
     published = dated or in_zone(first_seen, zone)
     slug = _slug(article, fail)
     url = _url(article, config, slug, published, fail)
     entry_id = xml_safe(article.id).strip() if article.id else ""
     if not entry_id:
-        entry_id = record.id if record else mint_id(config.host, published, slug)
+        entry_id = record.id if record else mint_id(config.host, published, slug, taken)
 
     changed = record.changed if record else None
     if record is not None and record.hash != digest:
@@ -152,14 +179,19 @@ def prepare_article(
     return entry, Record(id=entry_id, first_seen=first_seen, hash=digest, changed=changed)
 
 
-def mint_id(host: str, published: datetime, slug: str) -> str:
+def mint_id(host: str, published: datetime, slug: str, taken: Container[str] = frozenset()) -> str:
     """A `tag:` URI (RFC 4151) for an article that has no id of its own.
 
     Minted once and stored in the registry; from then on the id no longer depends on
     the host, date or slug. For a dated article it can be minted again, identically,
     if the registry is lost.
     """
-    return f"tag:{host},{published.date().isoformat()}:{slug}"
+    base = f"tag:{host},{published.date().isoformat()}:{slug}"
+    minted, number = base, 1
+    while minted in taken:  # an id once given, even to a removed article, is never given again
+        number += 1
+        minted = f"{base}-{number}"
+    return minted
 
 
 def _slug(article: Article, fail: Fail) -> str:

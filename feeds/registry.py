@@ -7,7 +7,8 @@ often built from a fresh clone. It records, per article key:
 - `id`: the entry id, minted once and never recomputed;
 - `first_seen`: when the article was first published by a build (the date of undated articles);
 - `hash`: a hash of what the article says (title, summary, body);
-- `changed`: when the current `hash` was first seen, if the article has been edited since.
+- `changed`: when the current `hash` was first seen, if the article has been edited since;
+- `retired`: when the article's file was found gone (its id is never reused).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Record:
     hash: str
     changed: datetime | None = None
     """When the article's current content was first seen; None while it is as first published."""
+    retired: datetime | None = None
+    """When the article's file was found gone. Its id is then never given to another article."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ def load_registry(path: Path) -> Registry:
                 first_seen=from_utc_text(value["first_seen"]),
                 hash=value["hash"],
                 changed=from_utc_text(value["changed"]) if value.get("changed") else None,
+                retired=from_utc_text(value["retired"]) if value.get("retired") else None,
             )
             for key, value in data["articles"].items()
         }
@@ -95,6 +99,8 @@ def dump_registry(registry: Registry) -> bytes:
         }
         if record.changed is not None:
             value["changed"] = to_utc_text(record.changed)
+        if record.retired is not None:
+            value["retired"] = to_utc_text(record.retired)
         lines.append(f"    {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}")
     body = ",\n".join(lines)
     return f'{{\n  "format": {FORMAT},\n  "articles": {{\n{body}\n  }}\n}}\n'.encode()

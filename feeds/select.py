@@ -1,9 +1,23 @@
-"""select: entries in, feeds out. Pure: grouping, ordering and limits only."""
+"""select: entries in, feeds out. Pure: grouping, ordering, limits and archive pages.
+
+Every feed (the site's, and one per category, tag and author) is a head feed of
+the newest `feed_limit` entries plus RFC 5005 archive pages holding every older
+entry. Archive pages are cut from the oldest entry forward, `archive_page_size`
+each, so a full page never changes when new articles arrive: only the head feed
+and the newest, filling page do (unless an entry in a full page is edited or
+removed, or an article is back-dated into it). Walking `prev-archive` links from the head meets
+every entry exactly once.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from slugify import slugify
 
 from feeds.config import SiteConfig
 from feeds.model import Author, Entry, Feed, FeedFiles
@@ -11,7 +25,30 @@ from feeds.model import Author, Entry, Feed, FeedFiles
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 """`updated` of a feed with no entries: fixed, so an empty site still builds the same bytes."""
 
-SITE_FILES = FeedFiles(rss="rss.xml", atom="atom.xml", json="feed.json")
+_FAITHFUL = re.compile(r"^[a-z0-9]+(?:[ -][a-z0-9]+)*$")
+TOPIC_TITLES = {"categories": "category", "tags": "tag", "authors": "author"}
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A group of entries with its own feeds: the site, or one category, tag or author."""
+
+    kind: str
+    """'site', 'categories', 'tags' or 'authors'."""
+    name: str
+    folder: str
+    """Where its files go, relative to the output folder: '' or e.g. 'tags/izyum/'."""
+
+
+def feed_files(folder: str) -> FeedFiles:
+    return FeedFiles(rss=f"{folder}rss.xml", atom=f"{folder}atom.xml", json=f"{folder}feed.json")
+
+
+def archive_files(folder: str, page: int) -> FeedFiles:
+    return feed_files(f"{folder}archive/{page}/")
+
+
+SITE_FILES = feed_files("")
 
 
 def newest_first(entries: Iterable[Entry]) -> list[Entry]:
@@ -19,22 +56,134 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (-e.published.timestamp(), e.id))
 
 
+def topic_slug(name: str) -> str:
+    """A path segment for a topic name, the same every build whatever other topics exist.
+
+    A name that slugifies faithfully ('Kharkiv Oblast' -> 'kharkiv-oblast') keeps its
+    plain slug; any other ('C++', 'Київ', 'a/b') gets a short hash of the name after
+    it, so two names can never share a folder and no new name can take an old one's.
+    """
+    plain = slugify(name, max_length=60) or "topic"
+    if _FAITHFUL.match(name.casefold()):
+        return str(plain)
+    digest = hashlib.blake2b(name.casefold().encode(), digest_size=3).hexdigest()
+    return f"{plain}-{digest}"
+
+
 def select_feeds(entries: Sequence[Entry], config: SiteConfig) -> tuple[Feed, ...]:
-    """Every feed the site publishes (for now, the site feed)."""
-    return (site_feed(newest_first(entries), config),)
+    """Every feed the site publishes: site and topics, each with its archive pages."""
+    ordered = newest_first(entries)
+    feeds: list[Feed] = []
+    site = Topic("site", config.title, "")
+    feeds += paged_feeds(site, ordered, config)
+    for topic, members in topics(ordered, config):
+        feeds += paged_feeds(topic, members, config)
+    return tuple(feeds)
 
 
-def site_feed(ordered: Sequence[Entry], config: SiteConfig) -> Feed:
-    chosen = tuple(ordered[: config.feed_limit])
+def topics(ordered: Sequence[Entry], config: SiteConfig) -> list[tuple[Topic, list[Entry]]]:
+    """Each configured topic with its entries (newest first), in kind then folder order."""
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    names: dict[tuple[str, str], str] = {}
+    for entry in ordered:
+        for kind in config.topics:
+            for name in _names(entry, kind):
+                key = (kind, name.casefold())
+                members = groups.setdefault(key, [])
+                if not members or members[-1] is not entry:
+                    members.append(entry)
+                # One spelling per topic whatever the order: the smallest.
+                names[key] = min(names.get(key, name), name)
+    found = [
+        (Topic(kind, names[(kind, folded)], f"{kind}/{topic_slug(names[(kind, folded)])}/"), members)
+        for (kind, folded), members in groups.items()
+    ]
+    return sorted(found, key=lambda pair: (config.topics.index(pair[0].kind), pair[0].folder))
+
+
+def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> list[Feed]:
+    """The head feed of `topic`, then its archive pages, oldest first.
+
+    Archive pages are full pages of `archive_page_size` entries and one last page
+    that fills up (it may be empty, so that every full page can link `next-archive`
+    to a page that exists: a full page's bytes then never change again).
+    """
+    head_size = config.feed_limit
+    archived = list(reversed(ordered[head_size:]))  # oldest first
+    size = config.archive_page_size
+    pages = [archived[i : i + size] for i in range(0, len(archived), size)]
+    if pages and len(pages[-1]) == size:
+        pages.append([])
+    head_files = feed_files(topic.folder)
+    feeds = [
+        _feed(
+            topic,
+            config,
+            head_files,
+            ordered[:head_size],
+            prev_archive=archive_files(topic.folder, len(pages)) if pages else None,
+        )
+    ]
+    for number, page in enumerate(pages, start=1):
+        full = len(page) == size
+        feeds.append(
+            _feed(
+                topic,
+                config,
+                archive_files(topic.folder, number),
+                list(reversed(page)),
+                prev_archive=archive_files(topic.folder, number - 1) if number > 1 else None,
+                next_archive=archive_files(topic.folder, number + 1) if full else None,
+                current=head_files,
+                page=number,
+                empty_updated=feeds[-1].updated if number > 1 else EMPTY_FEED_UPDATED,
+            )
+        )
+    return feeds
+
+
+def _names(entry: Entry, kind: str) -> Iterable[str]:
+    if kind == "categories":
+        return entry.categories
+    if kind == "tags":
+        return entry.tags
+    return (author.name for author in entry.authors)
+
+
+def _feed(
+    topic: Topic,
+    config: SiteConfig,
+    files: FeedFiles,
+    entries: Sequence[Entry],
+    *,
+    prev_archive: FeedFiles | None,
+    next_archive: FeedFiles | None = None,
+    current: FeedFiles | None = None,
+    page: int | None = None,
+    empty_updated: datetime = EMPTY_FEED_UPDATED,
+) -> Feed:
+    title = config.title
+    if topic.kind != "site":
+        title = f"{config.title}: {TOPIC_TITLES[topic.kind]} {topic.name}"
+    if page is not None:
+        title = f"{title} (archive, page {page})"
+    description = config.description or config.title
+    if topic.kind != "site":
+        description = f"Entries of {config.title} with the {TOPIC_TITLES[topic.kind]} {topic.name}."
     return Feed(
-        id=config.base_url,
-        title=config.title,
-        description=config.description or config.title,
+        id=config.base_url + files.atom.removesuffix("atom.xml"),
+        title=title,
+        description=description,
         home_url=config.base_url,
         base_url=config.base_url,
-        files=SITE_FILES,
+        files=files,
         language=config.language,
         authors=(config.author or Author(name=config.title),),
-        entries=chosen,
-        updated=max((e.updated for e in chosen), default=EMPTY_FEED_UPDATED),
+        entries=tuple(entries),
+        updated=max((e.updated for e in entries), default=empty_updated),
+        prev_archive=prev_archive,
+        next_archive=next_archive,
+        current=current,
+        hubs=(config.hub,) if config.hub else (),
+        kind=topic.kind,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -20,12 +21,16 @@ from pathlib import Path, PurePosixPath
 from feeds.errors import BuildError
 
 LOCK_NAME = ".feeds.lock"
+MANIFEST_NAME = ".feeds-manifest.json"
+"""The files the last build wrote, so the next can remove those it no longer writes."""
 
 
 @dataclass(frozen=True, slots=True)
 class WriteReport:
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
+    removed: tuple[str, ...] = ()
+    """Files an earlier build wrote that this one no longer produces (a tag that went away)."""
 
 
 def safe_target(output_dir: Path, relative: str) -> Path:
@@ -40,13 +45,50 @@ def safe_target(output_dir: Path, relative: str) -> Path:
 
 
 def write_files(output_dir: Path, files: Mapping[str, bytes]) -> WriteReport:
-    """Write each file atomically, in sorted order; skip those whose bytes are unchanged."""
+    """Write each file atomically, in sorted order; skip those whose bytes are unchanged.
+
+    Then remove the files the previous build wrote (its manifest says which) that this
+    build does not produce. Files we never wrote are never touched.
+    """
     targets = {relative: safe_target(output_dir, relative) for relative in sorted(files)}
     changed: list[str] = []
     unchanged: list[str] = []
     for relative, target in targets.items():
         (changed if write_file(target, files[relative]) else unchanged).append(relative)
-    return WriteReport(tuple(changed), tuple(unchanged))
+    removed = _remove_stale(output_dir, set(files))
+    write_file(output_dir / MANIFEST_NAME, (json.dumps(sorted(files), indent=0) + "\n").encode())
+    return WriteReport(tuple(changed), tuple(unchanged), tuple(removed))
+
+
+def _remove_stale(output_dir: Path, keep: set[str]) -> list[str]:
+    try:
+        previous = json.loads((output_dir / MANIFEST_NAME).read_bytes())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(previous, list):
+        return []
+    removed = []
+    for relative in sorted(set(previous) - keep):
+        if not isinstance(relative, str):
+            continue
+        try:
+            target = safe_target(output_dir, relative)
+        except BuildError:
+            continue  # a manifest edited by hand: never follow it outside the folder
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+            removed.append(relative)
+        _remove_empty_folders(target.parent, output_dir)
+    return removed
+
+
+def _remove_empty_folders(folder: Path, output_dir: Path) -> None:
+    while folder != output_dir and folder.is_relative_to(output_dir):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def write_file(target: Path, data: bytes) -> bool:

@@ -25,7 +25,7 @@ def test_writes_then_skips_unchanged(tmp_path: Path) -> None:
 def test_leaves_no_temporary_files(tmp_path: Path) -> None:
     write_files(tmp_path, {"rss.xml": b"x"})
     write_files(tmp_path, {"rss.xml": b"y"})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["rss.xml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".feeds-manifest.json", "rss.xml"]
 
 
 @pytest.mark.parametrize("relative", ["../escape.xml", "/etc/passwd", "a/../../x", "", "a\\..\\x"])

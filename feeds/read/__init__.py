@@ -36,6 +36,8 @@ class ReadResult:
     articles: tuple[Article, ...]
     problems: tuple[Problem, ...]
     files: int
+    unreadable: frozenset[str] = frozenset()
+    """Article files (as shown) that gave an error: what they hold is unknown this time."""
 
 
 def parse_source(source: SourceFile) -> list[Article | ArticleError]:
@@ -51,6 +53,7 @@ def read_articles(articles_dir: Path, root: Path) -> ReadResult:
     """Read every article under `articles_dir`, in path order (never the file system's order)."""
     articles: list[Article] = []
     problems: list[Problem] = []
+    unreadable: set[str] = set()
     paths = find_article_files(articles_dir)
     inside = articles_dir.resolve()
     for path in paths:
@@ -64,13 +67,15 @@ def read_articles(articles_dir: Path, root: Path) -> ReadResult:
             sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
         except OSError as exc:
             problems.append(Problem(shown, f"cannot read: {exc.strerror}"))
+            unreadable.add(shown)
             continue
         for result in parse_source(SourceFile(shown, data, sidecar)):
             if isinstance(result, ArticleError):
                 problems.append(result.problem)
+                unreadable.add(shown)
             else:
                 articles.append(result)
-    return ReadResult(tuple(articles), tuple(problems), len(paths))
+    return ReadResult(tuple(articles), tuple(problems), len(paths), frozenset(unreadable))
 
 
 def find_article_files(articles_dir: Path) -> list[Path]:

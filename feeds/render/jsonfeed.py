@@ -19,8 +19,12 @@ def render_json(feed: Feed) -> bytes:
         "description": feed.description,
         "language": feed.language,
         "authors": [_author(a) for a in feed.authors],
-        "items": [_item(e) for e in feed.entries],
     }
+    if feed.prev_archive is not None:
+        document["next_url"] = feed.url("json", feed.prev_archive)  # older entries
+    if feed.hubs:
+        document["hubs"] = [{"type": "WebSub", "url": hub} for hub in feed.hubs]
+    document["items"] = [_item(e) for e in feed.entries]
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
 
 

@@ -28,6 +28,7 @@ from feeds.model import FORMATS, MEDIA_TYPES, Author, Entry, Feed, FeedFormat
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_GROUP = "{http://search.yahoo.com/mrss/}group"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
@@ -37,6 +38,7 @@ def render_atom(feed: Feed) -> bytes:
     root = etree.fromstring(generator.atom_str(), _PARSER)
     for element, entry in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), feed.entries, strict=True):
         _fix_atom_entry(element, entry)
+    _add_feed_links(root, feed, "atom")
     _unwrap_media_groups(root)
     return _serialise(root)
 
@@ -49,15 +51,7 @@ def render_rss(feed: Feed) -> bytes:
     channel_link = channel.find("link")
     assert channel_link is not None
     channel_link.text = feed.home_url  # FG-LAST
-    self_link = channel.find(f"{{{ATOM_NS}}}link")
-    assert self_link is not None
-    for fmt in FORMATS:  # FG-SELF: the other formats, as atom:link alternates after self
-        if fmt != "rss":
-            link = etree.Element(
-                f"{{{ATOM_NS}}}link", href=feed.url(fmt), rel="alternate", type=MEDIA_TYPES[fmt]
-            )
-            self_link.addnext(link)
-            self_link = link
+    _add_feed_links(channel, feed, "rss")
     _unwrap_media_groups(root)
     return _serialise(root)
 
@@ -75,14 +69,44 @@ def _generator(feed: Feed, fmt: FeedFormat) -> FeedGenerator:
         generator.author(_author(author))
     generator.updated(feed.updated)  # FG-NOW
     generator.link(href=feed.url(fmt), rel="self", type=MEDIA_TYPES[fmt])
-    if fmt == "atom":
-        for other in FORMATS:
-            if other != "atom":
-                generator.link(href=feed.url(other), rel="alternate", type=MEDIA_TYPES[other])
     generator.link(href=feed.home_url, rel="alternate", type="text/html")  # FG-LAST: last
     for entry in feed.entries:
         _add_entry(generator.add_entry(order="append"), entry, fmt)  # FG-PREPEND
     return generator
+
+
+def feed_links(feed: Feed, fmt: FeedFormat) -> list[dict[str, str]]:
+    """The feed's links beyond self and the site: other formats, hubs, RFC 5005 archives."""
+    links = [
+        {"href": feed.url(other), "rel": "alternate", "type": MEDIA_TYPES[other]}
+        for other in FORMATS
+        if other != fmt
+    ]
+    links += [{"href": hub, "rel": "hub"} for hub in feed.hubs]
+    if feed.prev_archive is not None:
+        links.append(
+            {"href": feed.url(fmt, feed.prev_archive), "rel": "prev-archive", "type": MEDIA_TYPES[fmt]}
+        )
+    if feed.next_archive is not None:
+        links.append(
+            {"href": feed.url(fmt, feed.next_archive), "rel": "next-archive", "type": MEDIA_TYPES[fmt]}
+        )
+    if feed.current is not None:
+        links.append({"href": feed.url(fmt, feed.current), "rel": "current", "type": MEDIA_TYPES[fmt]})
+    return links
+
+
+def _add_feed_links(parent: Any, feed: Feed, fmt: FeedFormat) -> None:
+    """FG-SELF: feedgen writes only the self link to RSS (and limits Atom's rel values), so the
+    other feed-level links go in here, after the self link, for both formats; archive pages
+    are marked `<fh:archive/>` (RFC 5005)."""
+    anchor = next(link for link in parent.iterfind(f"{{{ATOM_NS}}}link") if link.get("rel") == "self")
+    for attributes in feed_links(feed, fmt):
+        link = etree.Element(f"{{{ATOM_NS}}}link", attributes)
+        anchor.addnext(link)
+        anchor = link
+    if feed.is_archive:
+        anchor.addnext(etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
 
 
 def _add_entry(item: FeedEntry, entry: Entry, fmt: FeedFormat) -> None:
