@@ -157,3 +157,32 @@ def test_content_hash_ignores_housekeeping_but_sees_text() -> None:
     assert content_hash(base) == content_hash(_article(tags=("x",), slug="other", date="2020-01-01"))
     assert content_hash(base) != content_hash(_article(body="Body text!"))
     assert content_hash(base) != content_hash(_article(title="Another"))
+
+
+def test_a_removed_article_is_retired_and_its_id_never_reused() -> None:
+    original = _article(date="2022-09-13T10:00:00+03:00")
+    first = prepare([original], CONFIG, Registry(), NOW)
+    gone = prepare([], CONFIG, first.registry, NOW + timedelta(days=1))
+    assert gone.registry.records["articles/a.md"].retired == NOW + timedelta(days=1)
+    # Another article at the same path, same date and slug: a new article, a new id.
+    other = _article(date="2022-09-13T10:00:00+03:00", body="Something else entirely.")
+    reborn = prepare([other], CONFIG, gone.registry, NOW + timedelta(days=2))
+    assert first.entries[0].id == "tag:example.org,2022-09-13:a"
+    assert reborn.entries[0].id == "tag:example.org,2022-09-13:a-2"
+    assert reborn.entries[0].published == datetime(2022, 9, 13, 7, tzinfo=UTC)
+
+
+def test_a_restored_article_keeps_its_id() -> None:
+    original = _article()
+    first = prepare([original], CONFIG, Registry(), NOW)
+    gone = prepare([], CONFIG, first.registry, NOW + timedelta(days=1))
+    back = prepare([original], CONFIG, gone.registry, NOW + timedelta(days=2))
+    assert back.entries[0].id == first.entries[0].id
+    assert back.entries[0].published == NOW
+    assert back.registry.records["articles/a.md"].retired is None
+
+
+def test_an_unreadable_file_is_not_taken_for_removed() -> None:
+    first = prepare([_article()], CONFIG, Registry(), NOW)
+    broken = prepare([], CONFIG, first.registry, NOW, unreadable={"articles/a.md"})
+    assert broken.registry.records["articles/a.md"].retired is None
