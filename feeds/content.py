@@ -19,6 +19,10 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethr
 _URL_SCHEMES = {"http", "https", "mailto"}
 _URL_ATTRIBUTES = {"href", "src", "cite"}
 _TAG = re.compile(r"</?[A-Za-z!]")
+_BLOCKS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table td th tr ul".split()
+)
 
 
 def body_html(body: str, body_format: BodyFormat) -> str:
@@ -68,12 +72,23 @@ def paragraphs_text(fragment: str) -> list[str]:
 
 
 def _parse(fragment: str) -> etree._Element | None:
+    """The fragment as a tree whose text reads as a person would read it.
+
+    Script and style are dropped with their content; line breaks and the edges of
+    block elements become spaces, so `<p>One.</p><p>Two.</p>` reads "One. Two.".
+    """
     if not fragment.strip():
         return None
     try:
         root: etree._Element = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
         return None
+    for hidden in list(root.iter("script", "style", "template")):
+        hidden.drop_tree()  # type: ignore[attr-defined]
+    for element in root.iter():
+        if element.tag in _BLOCKS:
+            element.text = " " + (element.text or "")
+            element.tail = " " + (element.tail or "")
     return root
 
 

@@ -33,6 +33,7 @@ _ZONE_ABBREVIATIONS = {
 _DEFAULT = datetime(2000, 1, 1)
 _EPOCH = re.compile(r"^-?\d{9,13}(\.\d+)?$")
 _EARLIEST, _LATEST = 1800, 9999
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?\b")
 _ZONE_NAME = re.compile(r"tzname (\S+) identified")
 
 
@@ -49,9 +50,17 @@ def parse_date(raw: RawDate, zone: tzinfo) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     elif isinstance(raw, int | float) or _EPOCH.match(str(raw).strip()):
-        value = value.astimezone(zone)
+        value = value.astimezone(zone)  # a Unix time is an instant: show it on the site's clock
+    try:
+        offset = value.utcoffset()
+    except ValueError:  # dateutil accepts "+25:00"; datetime does not
+        raise DateError(f"'{raw}' has an offset of a day or more") from None
     if not _EARLIEST <= value.year <= _LATEST:
         raise DateError(f"'{raw}' is not a plausible publication date")
+    if offset is not None and offset.total_seconds() % 60:
+        # Local mean time before zones were standard (Kyiv: +02:02:04 until 1924): RFC 822
+        # and RFC 3339 offsets have whole minutes, so such a time is given in UTC.
+        value = value.astimezone(UTC)
     return value.replace(microsecond=0)
 
 
@@ -83,6 +92,8 @@ def _from_text(text: str) -> datetime:
         raise DateError("the date is empty")
     if _EPOCH.match(text):
         return _from_epoch(float(text))  # aware (UTC); parse_date shows it in the site's zone
+    # "GMT+3" means three hours ahead to people; dateutil reads it the POSIX way (behind).
+    text = _GMT_OFFSET.sub(lambda m: f"{m['sign']}{int(m['hours']):02d}:{m['minutes'] or '00'}", text)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnknownTimezoneWarning)
         try:

@@ -69,4 +69,6 @@ def type_name(value: object) -> str:
         return "a number"
     if value is None:
         return "nothing"
+    if isinstance(value, str):
+        return "text"
     return type(value).__name__

@@ -17,7 +17,7 @@ from datetime import datetime
 from html import escape
 from pathlib import PurePosixPath
 from types import MappingProxyType
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from slugify import slugify
 
@@ -32,6 +32,7 @@ from feeds.text import cut, one_line, xml_safe
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _SLUG_MAX = 80
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,14 @@ def prepare(
     """
     records = dict(registry.records)
     taken = {record.id for record in registry.records.values()}
+    present = {article.key for article in articles}
+    # Records whose file is gone, by text: an article found elsewhere with the same text was
+    # moved or renamed, and keeps its identity.
+    vanished = {
+        record.hash: record
+        for key, record in sorted(registry.records.items())
+        if key not in present and key.split("#", 1)[0] not in unreadable
+    }
     entries: list[Entry] = []
     problems: list[Problem] = []
     held = 0
@@ -66,7 +75,10 @@ def prepare(
     ids: dict[str, str] = {}
     for article in articles:
         try:
-            prepared = prepare_article(article, config, registry.records.get(article.key), now, taken)
+            record = registry.records.get(article.key)
+            if record is None and vanished:
+                record = vanished.pop(content_hash(article), None)
+            prepared = prepare_article(article, config, record, now, taken)
         except ArticleError as exc:
             problems.append(exc.problem)
             continue
@@ -95,7 +107,6 @@ def prepare(
         slugs[entry.slug] = ids[entry.id] = article.source
         records[article.key] = record
         entries.append(entry)
-    present = {article.key for article in articles}
     for key, record in registry.records.items():
         if key not in present and record.retired is None and key.split("#", 1)[0] not in unreadable:
             records[key] = replace(record, retired=now)
@@ -169,8 +180,12 @@ def prepare_article(
         tags=tuple(one_line(t) for t in article.tags if one_line(t)),
         categories=tuple(one_line(c) for c in article.categories if one_line(c)),
         lang=article.lang if article.lang and _LANGUAGE.match(article.lang) else None,
-        image=urljoin(url, article.image.strip()) if article.image else None,
-        enclosure=replace(article.enclosure, url=urljoin(url, article.enclosure.url))
+        image=_web_url(url, article.image),
+        enclosure=replace(
+            article.enclosure,
+            url=_web_url(url, article.enclosure.url) or url,
+            type=one_line(article.enclosure.type) or "application/octet-stream",
+        )
         if article.enclosure
         else None,
         origin=origin,
@@ -215,7 +230,7 @@ def _slug(article: Article, fail: Fail) -> str:
 def _url(article: Article, config: SiteConfig, slug: str, published: datetime, fail: Fail) -> str:
     # Site paths (`/2022/x/`) are taken from base_url, which may itself have a path.
     if article.url:
-        url = urljoin(config.base_url, _site_relative(article.url.strip()))
+        url = _uri(urljoin(config.base_url, _site_relative(xml_safe(article.url).strip())))
     else:
         path = config.permalink.format(
             slug=slug,
@@ -223,7 +238,7 @@ def _url(article: Article, config: SiteConfig, slug: str, published: datetime, f
             month=f"{published.month:02d}",
             day=f"{published.day:02d}",
         )
-        url = urljoin(config.base_url, _site_relative(path))
+        url = _uri(urljoin(config.base_url, _site_relative(path)))
     if not _is_web_url(url):
         raise fail(f"url '{article.url}' is not an http(s) address")
     return url
@@ -253,6 +268,19 @@ def _attribution(origin: Origin | None) -> str:
     return f"<p><em>First published by {name}.</em></p>\n"
 
 
+def _uri(iri: str) -> str:
+    """An address as a URI: spaces, non-ASCII and other unsafe characters percent-encoded."""
+    return quote(iri, safe=_URI_SAFE)
+
+
+def _web_url(base: str, given: str | None) -> str | None:
+    """`given` resolved against `base` as a URI, if it makes an http(s) address."""
+    if not given or not (cleaned := xml_safe(given).strip()):
+        return None
+    url = _uri(urljoin(base, cleaned))
+    return url if _is_web_url(url) else None
+
+
 def _site_relative(path: str) -> str:
     """`/a/b/` as a path under the site's base URL; absolute URLs and `//host/` untouched."""
     return path.lstrip("/") if path.startswith("/") and not path.startswith("//") else path
@@ -266,7 +294,9 @@ def _is_web_url(url: str) -> bool:
 def _clean_origin(origin: Origin | None) -> Origin | None:
     if origin is None or not one_line(origin.name):
         return None
-    url = origin.url.strip() if origin.url and _is_web_url(origin.url.strip()) else None
+    url = _uri(xml_safe(origin.url).strip()) if origin.url else None
+    if url and not _is_web_url(url):
+        url = None
     return Origin(one_line(origin.name), url)
 
 

@@ -30,7 +30,7 @@ def test_every_problem_is_listed_at_once() -> None:
         "missing required key 'title'",
         "'base_url': must be an absolute http(s) URL such as 'https://example.org/', not 'example.org'",
         "'language': 'en_US' is not a BCP 47 language tag such as 'en' or 'uk-UA' (did you mean 'en-US'?)",
-        "'feed_limit': must be a whole number, not str",
+        "'feed_limit': must be a whole number, not text",
     ]
 
 
@@ -52,7 +52,7 @@ def test_bad_values(key: str, value: object, fragment: str) -> None:
 
 
 def test_broken_and_missing_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="feeds init"):
+    with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "feeds.toml")
     (tmp_path / "feeds.toml").write_text('title = "unclosed\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):

@@ -37,7 +37,7 @@ class ReadResult:
     problems: tuple[Problem, ...]
     files: int
     unreadable: frozenset[str] = frozenset()
-    """Article files (as shown) that gave an error: what they hold is unknown this time."""
+    """Keys of article files that gave an error: what they hold is unknown this time."""
 
 
 def parse_source(source: SourceFile) -> list[Article | ArticleError]:
@@ -47,6 +47,10 @@ def parse_source(source: SourceFile) -> list[Article | ArticleError]:
         return reader(source)
     except ArticleError as exc:
         return [exc]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        # A reader's own checks should have named the problem; this is the last guard that
+        # keeps one strange file from stopping the whole site.
+        return [ArticleError(source.path, f"cannot be read ({type(exc).__name__}: {exc})")]
 
 
 def read_articles(articles_dir: Path, root: Path) -> ReadResult:
@@ -58,6 +62,7 @@ def read_articles(articles_dir: Path, root: Path) -> ReadResult:
     inside = articles_dir.resolve()
     for path in paths:
         shown = _shown(path, root)
+        key = path.relative_to(articles_dir).as_posix()
         if not path.resolve().is_relative_to(inside):
             problems.append(Problem(shown, "is a link to a file outside the articles folder; skipped"))
             continue
@@ -67,12 +72,12 @@ def read_articles(articles_dir: Path, root: Path) -> ReadResult:
             sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
         except OSError as exc:
             problems.append(Problem(shown, f"cannot read: {exc.strerror}"))
-            unreadable.add(shown)
+            unreadable.add(key)
             continue
-        for result in parse_source(SourceFile(shown, data, sidecar)):
+        for result in parse_source(SourceFile(shown, data, sidecar, key)):
             if isinstance(result, ArticleError):
                 problems.append(result.problem)
-                unreadable.add(shown)
+                unreadable.add(key)
             else:
                 articles.append(result)
     return ReadResult(tuple(articles), tuple(problems), len(paths), frozenset(unreadable))
@@ -91,7 +96,8 @@ def find_article_files(articles_dir: Path) -> list[Path]:
 
 
 def _shown(path: Path, root: Path) -> str:
+    """The path as messages show it: relative to the site folder where it is inside it."""
     try:
-        return path.relative_to(root).as_posix()
+        return path.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:
         return path.as_posix()

@@ -10,11 +10,14 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Mapping
 from datetime import date, datetime
-from email.utils import parseaddr
+import re
 from typing import Any
 
 from feeds.errors import ArticleError, Fail, type_name
 from feeds.model import Article, Author, Enclosure, Origin, RawDate
+
+_NAME_EMAIL = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s@]+@[^<>\s]+)>\s*$")
+"""`Name <email>` (the name may hold commas: `Doe, Jane <jane@example.org>`)."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "headline"),
@@ -142,8 +145,11 @@ def _authors(value: Any, fail: Fail) -> tuple[Author, ...]:
 def _author(item: Any, fail: Fail) -> Author:
     """An author written as `Name`, `Name <email>`, or a table with name, email, uri/url."""
     if isinstance(item, str):
-        name, email = parseaddr(item) if "<" in item else ("", "")
-        return Author(name=name.strip(), email=email) if email else Author(name=item.strip())
+        if (found := _NAME_EMAIL.match(item)) is None:
+            return Author(name=item.strip())
+        if not found.group("name"):
+            raise fail(f"author '{item.strip()}' needs a name before the address")
+        return Author(name=found.group("name"), email=found.group("email"))
     if not isinstance(item, Mapping):
         raise fail(f"'author' must be a name or a table with a name, not {type_name(item)}")
     fields: dict[str, str | None] = {}

@@ -14,21 +14,23 @@ from feeds.read.source import SourceFile, decode, parse_toml
 
 
 class _FrontMatterLoader(yaml.CSafeLoader):
-    """The C safe loader, minus YAML's implicit timestamps.
+    """The C safe loader, reading every plain scalar as text (except an empty one, null).
 
-    Dates stay text so that every format's dates go through one parser, with
-    one set of messages: `2022-02-30` is reported as an impossible day instead
-    of failing inside YAML.
+    YAML 1.1 guesses types from spelling: `title: 12:30` would become 750, `id: 0123`
+    83, `title: No` false, and `date: 2022-02-30` a crash inside YAML. Text keeps what
+    the author wrote, and each key's own check (dates through one date parser, `draft`
+    through true/false/yes/no) reads it, with one set of messages.
     """
 
 
+_KEEP = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"}
 _FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag in _KEEP]
     for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
 }
 
 _FENCES = {"---": "yaml", "+++": "toml"}
-_H1 = re.compile(r"^#\s+(?P<title>.+?)\s*#*\s*$")
+_H1 = re.compile(r"^#\s+(?P<title>.+?)(?:\s+#+)?\s*$")  # CommonMark: a closing run needs a space
 
 
 def read_markdown(source: SourceFile) -> list[Article | ArticleError]:
@@ -41,7 +43,7 @@ def read_markdown(source: SourceFile) -> list[Article | ArticleError]:
         if (heading := _H1.match(lines[0])) is not None:
             fields["title"] = heading.group("title")
             body = lines[1] if len(lines) > 1 else ""
-    return [make_article(source.path, fields, body, "markdown")]
+    return [make_article(source.path, fields, body, "markdown", key=source.article_key)]
 
 
 def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str]:
@@ -72,6 +74,10 @@ def _parse_yaml(path: str, raw: str) -> dict[str, Any]:
         raise ArticleError(path, f"broken YAML front matter: {exc.problem}", line) from None
     except yaml.YAMLError as exc:
         raise ArticleError(path, f"broken YAML front matter: {exc}", 1) from None
+    except RecursionError:
+        raise ArticleError(path, "broken YAML front matter: nested too deeply", 2) from None
+    except ValueError as exc:  # an explicit !!timestamp that is no real day, a 5000-digit number
+        raise ArticleError(path, f"broken YAML front matter: {exc}", 2) from None
     if meta is None:
         return {}
     if not isinstance(meta, dict):

@@ -17,10 +17,12 @@ def read_json(source: SourceFile) -> list[Article | ArticleError]:
     if isinstance(document, dict) and isinstance(document.get("items"), list):
         document = document["items"]
     if isinstance(document, dict):
-        return [_article(source.path, document, None, single=True)]
+        return [_article(source, document, None, single=True)]
     if not isinstance(document, list):
         raise ArticleError(source.path, f"must hold a record or a list of records, not {type_name(document)}")
-    return [_record(source.path, record, None, single=len(document) == 1) for record in document]
+    # Records of a list are keyed by their id (else slug, else title) even when the list has
+    # one: a second record added later must not change the first one's key.
+    return [_record(source, record, None, single=False) for record in document]
 
 
 def read_json_lines(source: SourceFile) -> list[Article | ArticleError]:
@@ -30,30 +32,31 @@ def read_json_lines(source: SourceFile) -> list[Article | ArticleError]:
         if not line.strip():
             continue
         try:
-            results.append(_record(source.path, _loads(source.path, line, number), number, single=False))
+            results.append(_record(source, _loads(source.path, line, number), number, single=False))
         except ArticleError as exc:
             results.append(exc)
     return results
 
 
-def _record(path: str, record: Any, line: int | None, *, single: bool) -> Article | ArticleError:
+def _record(source: SourceFile, record: Any, line: int | None, *, single: bool) -> Article | ArticleError:
     if not isinstance(record, dict):
-        return ArticleError(path, f"a record must be an object, not {type_name(record)}", line)
+        return ArticleError(source.path, f"a record must be an object, not {type_name(record)}", line)
     try:
-        return _article(path, record, line, single=single)
+        return _article(source, record, line, single=single)
     except ArticleError as exc:
         return exc
 
 
-def _article(path: str, record: dict[str, Any], line: int | None, *, single: bool) -> Article:
+def _article(source: SourceFile, record: dict[str, Any], line: int | None, *, single: bool) -> Article:
+    path = source.path
     fields = article_fields(record, path, line)
     body, body_format = record_body(record, path, line)
-    key = None
+    key = source.article_key
     if not single:
         # One file, many articles: each needs its own registry key, and not its position
         # (a CMS export may reorder records).
         name = fields.get("id") or fields.get("slug") or fields.get("title")
-        key = f"{path}#{name}"
+        key = f"{source.article_key}#{name}"
     return make_article(path, fields, body, body_format, key=key, line=line)
 
 
@@ -65,3 +68,5 @@ def _loads(path: str, text: str, line: int | None) -> Any:
         raise ArticleError(path, f"broken JSON: {exc.msg} (column {exc.colno})", where) from None
     except RecursionError:
         raise ArticleError(path, "broken JSON: nested too deeply", line) from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise ArticleError(path, f"broken JSON: {exc}", line) from None

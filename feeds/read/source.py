@@ -19,6 +19,16 @@ class SourceFile:
     data: bytes
     sidecar: bytes | None = None
     """The bytes of `NAME.toml` beside `NAME.txt`, when there is one."""
+    key: str | None = None
+    """The file's registry key: its path inside the articles folder (default: `path`).
+
+    Relative to the articles folder, not to where the build runs from, so that neither
+    `--articles`, a moved site nor a renamed articles folder changes any identity.
+    """
+
+    @property
+    def article_key(self) -> str:
+        return self.key or self.path
 
     @property
     def sidecar_path(self) -> str:
@@ -56,3 +66,7 @@ def parse_toml(path: str, text: str, first_line: int = 1) -> dict[str, Any]:
             line = None
         message = _TOML_LINE.sub("", message.replace(_TOML_END, "")).strip()
         raise ArticleError(path, f"broken TOML: {message}", line) from None
+    except RecursionError:
+        raise ArticleError(path, "broken TOML: nested too deeply", first_line) from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise ArticleError(path, f"broken TOML: {exc}", first_line) from None

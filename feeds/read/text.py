@@ -44,7 +44,8 @@ def read_text(source: SourceFile) -> list[Article | ArticleError]:
         lines: list[str] = []
         for line in block:
             if PROMO.match(line):
-                related.append(PROMO.sub("", line))
+                if headline := PROMO.sub("", line):
+                    related.append(headline)
             else:
                 lines.append(line)
         if lines:
@@ -71,7 +72,7 @@ def read_text(source: SourceFile) -> list[Article | ArticleError]:
     if outlet:
         given = fields.get("origin")
         fields["origin"] = Origin(name=outlet, url=given.url if given else None)
-    return [make_article(source.path, fields, "\n\n".join(body), "text")]
+    return [make_article(source.path, fields, "\n\n".join(body), "text", key=source.article_key)]
 
 
 def _paragraphs(text: str) -> list[list[str]]:
