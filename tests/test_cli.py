@@ -116,7 +116,7 @@ def test_bad_configuration_exits_2_with_a_line_per_problem(
 def test_missing_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     status, _, err = _run(capsys, "build")
-    assert status == 2 and "feeds init" in err
+    assert status == 2 and "no such file" in err
 
 
 def test_missing_articles_folder_fails_the_build(

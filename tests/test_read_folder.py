@@ -1,0 +1,150 @@
+"""Unit tests for `feeds.read.read_articles`: real files in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feeds.read import read_articles
+
+
+def _site(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
+    """A site folder with `articles/` holding `files` (relative path -> text), written in the order given."""
+    root = tmp_path / "site"
+    articles = root / "articles"
+    articles.mkdir(parents=True)
+    for relative, text in files.items():
+        path = articles / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return articles, root
+
+
+def _md(title: str) -> str:
+    return f"---\ntitle: {title}\n---\nBody.\n"
+
+
+def test_articles_come_in_path_order_not_creation_order(tmp_path: Path) -> None:
+    articles, root = _site(
+        tmp_path,
+        {"c.md": _md("C"), "b/z.md": _md("BZ"), "a.md": _md("A"), "b.md": _md("B"), "B2.md": _md("B2")},
+    )
+    result = read_articles(articles, root)
+    # Sorted as `/`-separated text: upper case before lower, "b.md" before "b/z.md" ('.' < '/').
+    assert [a.source for a in result.articles] == [
+        "articles/B2.md",
+        "articles/a.md",
+        "articles/b.md",
+        "articles/b/z.md",
+        "articles/c.md",
+    ]
+    assert (result.problems, result.files) == ((), 5)
+
+
+def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
+    articles, root = _site(
+        tmp_path,
+        {
+            ".draft.md": _md("Hidden file"),
+            ".git/x.md": _md("Hidden folder"),
+            "sub/.cache/y.txt": "Hidden deep\n",
+            "sub/visible.md": _md("Visible"),
+        },
+    )
+    result = read_articles(articles, root)
+    assert [a.title for a in result.articles] == ["Visible"]
+    assert (result.problems, result.files) == ((), 1)
+
+
+def test_a_hidden_folder_above_the_articles_folder_does_not_hide_them(tmp_path: Path) -> None:
+    articles, root = _site(tmp_path / ".sites", {"a.md": _md("A")})
+    assert [a.title for a in read_articles(articles, root).articles] == ["A"]
+
+
+def test_toml_sidecars_are_not_articles_but_feed_their_txt(tmp_path: Path) -> None:
+    articles, root = _site(
+        tmp_path,
+        {
+            "a.txt": "Headline\n\nStand.\n",
+            "a.toml": 'slug = "from-sidecar"\n',
+            "orphan.toml": 'title = "Not an article"\n',
+        },
+    )
+    result = read_articles(articles, root)
+    assert [(a.source, a.title, a.slug) for a in result.articles] == [
+        ("articles/a.txt", "Headline", "from-sidecar")
+    ]
+    assert (result.problems, result.files) == ((), 1)
+
+
+def test_unknown_extensions_are_ignored(tmp_path: Path) -> None:
+    articles, root = _site(
+        tmp_path,
+        {
+            "notes.rst": "x",
+            "README": "x",
+            "draft.md.bak": "x",
+            "draft.md~": "x",
+            "page.html": "<p>x</p>",
+            "a.md": _md("A"),
+        },
+    )
+    result = read_articles(articles, root)
+    assert [a.source for a in result.articles] == ["articles/a.md"]
+    assert (result.problems, result.files) == ((), 1)
+
+
+def test_every_known_extension_is_read_in_any_case(tmp_path: Path) -> None:
+    articles, root = _site(
+        tmp_path,
+        {
+            "a.txt": "T\n",
+            "b.md": _md("M"),
+            "c.markdown": _md("MD"),
+            "d.json": '{"title": "J"}',
+            "e.jsonl": '{"title": "L"}\n',
+            "f.MD": _md("Upper"),
+        },
+    )
+    assert [a.title for a in read_articles(articles, root).articles] == ["T", "M", "MD", "J", "L", "Upper"]
+
+
+def test_a_folder_named_like_an_article_is_not_read_as_one(tmp_path: Path) -> None:
+    articles, root = _site(tmp_path, {"posts.md/inner.md": _md("Inner")})
+    result = read_articles(articles, root)
+    assert [a.source for a in result.articles] == ["articles/posts.md/inner.md"]
+    assert (result.problems, result.files) == ((), 1)
+
+
+def test_problems_are_collected_while_the_other_files_come_through(tmp_path: Path) -> None:
+    articles, root = _site(
+        tmp_path,
+        {
+            "a.md": _md("A"),
+            "b.md": "---\ndate: 2022-01-01\n---\nNo title.\n",
+            "c.json": '{"title": ',
+            "d.jsonl": '{"id": "1", "title": "D1"}\nnot json\n{"id": "3", "title": "D3"}\n',
+            "e.txt": "E\n",
+        },
+    )
+    (articles / "f.txt").write_bytes(b"F\n\n\xff\n")
+    result = read_articles(articles, root)
+    assert [(a.source, a.title) for a in result.articles] == [
+        ("articles/a.md", "A"),
+        ("articles/d.jsonl", "D1"),
+        ("articles/d.jsonl", "D3"),
+        ("articles/e.txt", "E"),
+    ]
+    assert [(p.path, p.line) for p in result.problems] == [
+        ("articles/b.md", None),
+        ("articles/c.json", 1),
+        ("articles/d.jsonl", 2),
+        ("articles/f.txt", 3),
+    ]
+    assert result.problems[0].message == "missing title"
+    assert result.files == 6
+
+
+def test_an_empty_articles_folder_reads_nothing(tmp_path: Path) -> None:
+    articles, root = _site(tmp_path, {})
+    result = read_articles(articles, root)
+    assert (result.articles, result.problems, result.files) == ((), (), 0)
