@@ -51,6 +51,19 @@ class BuildOutcome:
     """None when nothing was written (`feeds check`, or a strict build with errors)."""
     registry_written: bool = False
 
+    def changed_feed_urls(self) -> list[str]:
+        """URLs of the head feeds (not archive pages) whose files this build rewrote."""
+        if self.written is None:
+            return []
+        changed = set(self.written.changed)
+        return [
+            feed.url(fmt)
+            for feed in self.result.feeds
+            if not feed.is_archive
+            for fmt in FORMATS
+            if feed.files.path(fmt) in changed
+        ]
+
 
 def build_site(
     articles: Sequence[Article],

@@ -19,6 +19,7 @@ from feeds.build import BuildOutcome, run_build
 from feeds.config import SiteConfig, load_config
 from feeds.dates import DateError, parse_date
 from feeds.errors import BuildError, ConfigError, FeedsError
+from feeds.websub import ping
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -65,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     _site_options(build)
     build.add_argument(
         "--strict", action="store_true", help="write nothing and exit 1 if any article is rejected"
+    )
+    build.add_argument(
+        "--ping", action="store_true", help="tell the WebSub hub (feeds.toml 'hub') which feeds changed"
     )
     build.set_defaults(run=_build)
 
@@ -118,7 +122,26 @@ def _now(given: str | None) -> datetime:
 def _build(args: argparse.Namespace) -> int:
     config, now = _load(args)
     outcome = run_build(config, now, write=True, strict=args.strict)
-    return _report(args, outcome, verb="built")
+    status = _report(args, outcome, verb="built")
+    if args.ping and outcome.written is not None:
+        _ping(args, config, outcome)
+    return status
+
+
+def _ping(args: argparse.Namespace, config: SiteConfig, outcome: BuildOutcome) -> None:
+    """Announce the changed head feeds to the hub. A failed ping never fails the build."""
+    if config.hub is None:
+        _warn("--ping: feeds.toml names no 'hub'; nothing was sent")
+        return
+    results = ping(config.hub, outcome.changed_feed_urls())
+    for result in results:
+        if not result.ok:
+            _warn(f"ping {result.url}: {result.message}")
+        elif args.verbose:
+            print(f"  pinged {result.url}: {result.message}")
+    if not args.quiet:
+        accepted = sum(result.ok for result in results)
+        print(f"ping: {accepted} of {len(results)} changed feeds announced to {config.hub}")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -147,6 +170,10 @@ def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str) -> int:
     if failed:
         _error(f"--strict: {result.rejected} article(s) rejected; nothing was written")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _warn(message: str) -> None:
+    print(f"feeds: warning: {message}", file=sys.stderr)
 
 
 def _error(message: str) -> None:

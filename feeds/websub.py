@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from feeds import __version__
 
+UNREACHABLE = "hub unreachable"
 BODY_EXCERPT = 200
 """How many characters of a hub's error answer a message quotes."""
 
@@ -77,7 +78,17 @@ def ping(
     if problem:
         return [PingResult(url, ok=False, message=problem) for url in distinct]
     opener = urllib.request.build_opener(_RefuseRedirects())
-    return [_announce(opener, hub, url, timeout, attempts, backoff, sleep) for url in distinct]
+    results: list[PingResult] = []
+    unreachable = False
+    for url in distinct:
+        if unreachable:
+            # A hub that did not answer one feed will not answer the next: say so at once
+            # instead of waiting out every feed's attempts.
+            results.append(PingResult(url, ok=False, message="not sent: the hub was unreachable"))
+            continue
+        results.append(_announce(opener, hub, url, timeout, attempts, backoff, sleep))
+        unreachable = results[-1].message.startswith(UNREACHABLE)
+    return results
 
 
 def _hub_problem(hub: str) -> str | None:
@@ -132,10 +143,10 @@ def _post(opener: urllib.request.OpenerDirector, request: urllib.request.Request
         with error:
             return _answer(error)
     except URLError as error:
-        return _Attempt(ok=False, message=_cause(error.reason), retry="hub unreachable")
+        return _Attempt(ok=False, message=_cause(error.reason), retry=UNREACHABLE)
     except (OSError, http.client.HTTPException) as error:
         # A timeout or a dropped connection while waiting for the answer: urllib lets these through.
-        return _Attempt(ok=False, message=_cause(error), retry="hub unreachable")
+        return _Attempt(ok=False, message=_cause(error), retry=UNREACHABLE)
 
 
 def _answer(error: HTTPError) -> _Attempt:

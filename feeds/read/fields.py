@@ -8,9 +8,9 @@ keys we do not know (layout, weight, ...) are ignored, as Jekyll and Hugo do.
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
-import re
 from typing import Any
 
 from feeds.errors import ArticleError, Fail, type_name
