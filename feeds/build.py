@@ -21,7 +21,7 @@ from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.select import select_feeds
-from feeds.write import WriteReport, build_lock, write_file, write_files
+from feeds.write import WriteReport, build_lock, remove_lock, write_file, write_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +111,15 @@ def run_build(config: SiteConfig, now: datetime, *, write: bool = True, strict: 
         raise BuildError(f"{config.articles_dir}: no such folder of articles")
     if not write:
         return BuildOutcome(_build(config, now), None)
+    created = not config.output_dir.exists()
     with build_lock(config.output_dir):
         result = _build(config, now)
-        if strict and result.rejected:
-            return BuildOutcome(result, None)
-        registry_written = write_file(config.registry_path, dump_registry(result.registry))
-        report = write_files(config.output_dir, result.files)
-    return BuildOutcome(result, report, registry_written)
+        if not (strict and result.rejected):
+            registry_written = write_file(config.registry_path, dump_registry(result.registry))
+            return BuildOutcome(result, write_files(config.output_dir, result.files), registry_written)
+    if created:  # "nothing written" means no output folder either, not one holding our lock
+        remove_lock(config.output_dir)
+    return BuildOutcome(result, None)
 
 
 def _build(config: SiteConfig, now: datetime) -> BuildResult:

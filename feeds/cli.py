@@ -19,6 +19,7 @@ from feeds.build import BuildOutcome, run_build
 from feeds.config import SiteConfig, load_config
 from feeds.dates import DateError, parse_date
 from feeds.errors import BuildError, ConfigError, FeedsError
+from feeds.serve import serve
 from feeds.websub import ping
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -76,6 +77,18 @@ def _parser() -> argparse.ArgumentParser:
     _site_options(check)
     check.add_argument("--strict", action="store_true", help="exit 1 if any article is rejected")
     check.set_defaults(run=_check)
+
+    preview = commands.add_parser(
+        "serve", help="preview the output folder over HTTP, as a static host would serve it"
+    )
+    preview.add_argument(
+        "--config", type=Path, default=Path("feeds.toml"), help="site configuration (default: %(default)s)"
+    )
+    preview.add_argument("--output", type=Path, help="folder to serve (default: the config's, else ./public)")
+    preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    preview.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    preview.add_argument("-q", "--quiet", action="store_true", help="do not log requests")
+    preview.set_defaults(run=_serve)
     return parser
 
 
@@ -148,6 +161,17 @@ def _check(args: argparse.Namespace) -> int:
     config, now = _load(args)
     outcome = run_build(config, now, write=False)
     return _report(args, outcome, verb="checked")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        root = args.output
+    elif args.config.exists():
+        root = load_config(args.config).output_dir
+    else:
+        root = Path("public")
+    serve(root, args.host, args.port, log=not args.quiet)
+    return EXIT_OK
 
 
 def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str) -> int:

@@ -76,7 +76,9 @@ def load_config(path: Path) -> SiteConfig:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(shown, "no such file (create it: README.md, 'Configuration', lists the keys)") from None
+        raise ConfigError(
+            shown, "no such file (create it: README.md, 'Configuration', lists the keys)"
+        ) from None
     except OSError as exc:
         raise ConfigError(shown, f"cannot read: {exc.strerror}") from None
     try:

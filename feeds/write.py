@@ -136,6 +136,13 @@ def build_lock(output_dir: Path) -> Iterator[None]:
             fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
 
 
+def remove_lock(output_dir: Path) -> None:
+    """Remove the lock file, and the output folder if nothing else is in it."""
+    with contextlib.suppress(OSError):
+        (output_dir / LOCK_NAME).unlink()
+        output_dir.rmdir()
+
+
 def _sync_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):
         descriptor = os.open(folder, os.O_RDONLY)

@@ -1,4 +1,5 @@
-"""Content: Markdown rendered, HTML sanitised, URLs absolute; XML-safe text; summaries cut."""
+"""Content helpers: Markdown rendered, HTML sanitised, URLs absolute (`feeds.content`); XML-safe
+text and summaries cut (`feeds.text`)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,49 @@ from feeds.text import ELLIPSIS, cut, one_line, xml_safe
 BASE = "https://example.org/a/b/"
 
 
-def test_markdown_html_and_text_bodies() -> None:
+# body_html
+
+
+def test_a_markdown_body_is_rendered() -> None:
     assert body_html("Hello *you*", "markdown") == "<p>Hello <em>you</em></p>\n"
+    assert body_html("# T\n\n[l](x)", "markdown") == '<h1>T</h1>\n<p><a href="x">l</a></p>\n'
+
+
+def test_an_html_body_is_passed_through() -> None:
     assert body_html("<p>as is</p>", "html") == "<p>as is</p>"
+    assert body_html("<p>as <b>is</b></p>", "html") == "<p>as <b>is</b></p>"
+
+
+def test_a_text_body_becomes_escaped_paragraphs() -> None:
     assert body_html("One & <two>\n\nThree", "text") == "<p>One &amp; &lt;two&gt;</p>\n<p>Three</p>\n"
+    assert body_html("One & <two>\n\nThree *not em*", "text") == (
+        "<p>One &amp; &lt;two&gt;</p>\n<p>Three *not em*</p>\n"
+    )
+
+
+def test_an_empty_text_body_is_no_html() -> None:
+    assert body_html("", "text") == ""
+
+
+# sanitise: what can run is removed
 
 
 @pytest.mark.parametrize(
     ("dirty", "clean"),
     [
         ("<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"),
+        ("<script src='https://evil.example/x.js'></script><p>k</p>", "<p>k</p>"),
+        ('<iframe src="https://evil.example/">fallback</iframe>', "fallback"),
+        ('<p>x</p><iframe src="https://evil.example/"></iframe>', "<p>x</p>"),
         ('<p onclick="x()" onmouseover="y">a</p>', "<p>a</p>"),
+        ('<img src="https://e.example/i.png" onerror="x()">', '<img src="https://e.example/i.png">'),
         ('<a href="javascript:alert(1)">x</a>', "<a>x</a>"),
         ('<a href="JaVaScRiPt:alert(1)">x</a>', "<a>x</a>"),
+        ('<a href=" javascript:alert(1)">x</a>', "<a>x</a>"),
+        ('<a href="java&#09;script:alert(1)">x</a>', "<a>x</a>"),
+        ('<a href="data:text/html,hi">x</a>', "<a>x</a>"),
         ('<img src="data:image/png;base64,AAAA">', "<img>"),
-        ('<iframe src="https://evil.example/">fallback</iframe>', "fallback"),
+        ('<img src="data:image/png;base64,AAAA" alt="a">', '<img alt="a">'),
         ("<style>p{}</style><p>a</p>", "<p>a</p>"),
         ('<svg onload="x()"><circle/></svg>ok', "ok"),
         ("<p><strong>kept</strong> <em>too</em></p>", "<p><strong>kept</strong> <em>too</em></p>"),
@@ -34,31 +63,103 @@ def test_sanitise_removes_what_can_run(dirty: str, clean: str) -> None:
     assert sanitise(dirty, BASE) == clean
 
 
+def test_sanitise_keeps_safe_markup() -> None:
+    safe = (
+        "<h2>Head</h2><p>keep <strong>b</strong> <em>i</em> <code>c</code> "
+        '<a href="https://e.example/" title="t">l</a></p>'
+        "<ul><li>x</li></ul><blockquote><p>q</p></blockquote>"
+        '<img src="https://e.example/i.png" alt="A">'
+    )
+    assert sanitise(safe, BASE) == safe
+
+
+# sanitise: relative links made absolute against the article's URL
+
+
 @pytest.mark.parametrize(
     ("link", "absolute"),
     [
         ("img/a.png", "https://example.org/a/b/img/a.png"),
+        ("./c.html", "https://example.org/a/b/c.html"),
         ("/x", "https://example.org/x"),
         ("../y", "https://example.org/a/y"),
+        ("../../z", "https://example.org/z"),
+        ("?page=2", "https://example.org/a/b/?page=2"),
         ("#part", "https://example.org/a/b/#part"),
-        ("https://other.example/z", "https://other.example/z"),
-        ("mailto:desk@example.org", "mailto:desk@example.org"),
+        ("//cdn.example/z", "https://cdn.example/z"),
     ],
 )
-def test_sanitise_makes_links_absolute(link: str, absolute: str) -> None:
+def test_sanitise_makes_relative_links_absolute(link: str, absolute: str) -> None:
     assert sanitise(f'<a href="{link}">x</a>', BASE) == f'<a href="{absolute}">x</a>'
-    assert f'src="{absolute}"' in sanitise(f'<img src="{link}">', BASE)
+    assert sanitise(f'<img src="{link}">', BASE) == f'<img src="{absolute}">'
 
 
-def test_paragraphs_text_and_plain_text() -> None:
-    assert paragraphs_text("<p>One <b>bold</b>.</p>\n<ul><li>x</li></ul><p>Two\n lines</p>") == [
-        "One bold.",
-        "Two lines",
-    ]
-    assert paragraphs_text("no <i>paragraph</i> here") == ["no paragraph here"]
-    assert paragraphs_text("") == []
+@pytest.mark.parametrize(
+    "link",
+    ["https://other.example/z", "http://other.example/z?q=1", "mailto:desk@example.org"],
+)
+def test_sanitise_leaves_absolute_and_mailto_links(link: str) -> None:
+    assert sanitise(f'<a href="{link}">x</a>', BASE) == f'<a href="{link}">x</a>'
+    assert f'src="{link}"' in sanitise(f'<img src="{link}">', BASE)
+
+
+# paragraphs_text and plain_text
+
+
+def test_paragraphs_text_gives_each_paragraphs_text_on_one_line() -> None:
+    fragment = "<p>One <b>bold</b>.</p>\n<ul><li>x</li></ul><p>Two\n lines</p>"
+    assert paragraphs_text(fragment) == ["One bold.", "Two lines"]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "text"),
+    [("no <i>paragraph</i> here", "no paragraph here"), ("just <i>some</i> text", "just some text")],
+)
+def test_paragraphs_text_without_paragraphs_is_the_whole_text(fragment: str, text: str) -> None:
+    assert paragraphs_text(fragment) == [text]
+
+
+def test_paragraphs_text_skips_empty_paragraphs_and_decodes_entities() -> None:
+    assert paragraphs_text("<p></p><p> </p><p>&amp; &lt;x&gt;</p>") == ["& <x>"]
+
+
+@pytest.mark.parametrize("fragment", ["", "   ", "<!-- only a comment -->"])
+def test_paragraphs_text_of_nothing_is_empty(fragment: str) -> None:
+    assert paragraphs_text(fragment) == []
+
+
+def test_paragraphs_text_keeps_a_line_break_as_a_space() -> None:
+    assert paragraphs_text("<p>one<br>two</p>") == ["one two"]
+
+
+def test_plain_text_strips_tags_and_decodes_entities() -> None:
     assert plain_text("Own <b>words</b> &amp; more.") == "Own words & more."
-    assert plain_text("a < b & c") == "a < b & c"  # no tags: text as written
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"), [("a < b & c", "a < b & c"), ("  a < b & c\n  d ", "a < b & c d")]
+)
+def test_plain_text_without_tags_is_the_text_as_written_on_one_line(text: str, plain: str) -> None:
+    assert plain_text(text) == plain
+
+
+@pytest.mark.parametrize(
+    ("fragment", "plain"),
+    [
+        ("<p>One.</p><p>Two.</p>", "One. Two."),
+        ("<ul><li>a</li><li>b</li></ul>x<br/>y", "a b x y"),
+    ],
+)
+def test_plain_text_separates_blocks_and_line_breaks_by_spaces(fragment: str, plain: str) -> None:
+    assert plain_text(fragment) == plain
+
+
+def test_plain_text_drops_script_and_style_content() -> None:
+    # plain_text runs on summaries before they are sanitised: no code may become summary text.
+    assert plain_text("<script>track()</script><style>p{}</style>Real summary") == "Real summary"
+
+
+# feeds.text: xml_safe
 
 
 def test_xml_safe_removes_only_what_xml_forbids() -> None:
@@ -67,28 +168,75 @@ def test_xml_safe_removes_only_what_xml_forbids() -> None:
     assert xml_safe(forbidden + kept) == kept
 
 
+def test_xml_safe_removes_lone_surrogates_and_the_two_non_characters() -> None:
+    assert xml_safe("a\ud800b\udfffc\ufffed\uffffe") == "abcde"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Київ, Україна", "مرحبا بالعالم", "😀 🧑\u200d🚀 🇺🇦", "& < > \" ' ]]>", "\U0010fffd"],
+)
+def test_xml_safe_keeps_what_xml_can_carry(text: str) -> None:
+    assert xml_safe(text) == text
+
+
 def test_xml_safe_reads_c1_controls_as_windows_1252_like_readers_do() -> None:
     assert xml_safe("\x93quoted\x94 \x85 \x80 \x81\x7f") == "“quoted” … € "
 
 
-def test_one_line() -> None:
+# feeds.text: one_line
+
+
+def test_one_line_collapses_every_run_of_white_space() -> None:
+    assert one_line("  a\n\tb  \r\n c\u00a0\u00a0d  ") == "a b c d"
+
+
+def test_one_line_is_xml_safe() -> None:
     assert one_line("  a\n\tb \x00 c  ") == "a b c"
+    assert one_line("a\x00b \x1fc") == "ab c"
 
 
-def test_cut_leaves_short_text_alone() -> None:
-    assert cut("Short.", 10) == "Short."
+# feeds.text: cut
 
 
-def test_cut_at_a_sentence_end_in_the_second_half() -> None:
-    text = "First sentence is here. Second one runs on and on past the limit."
-    assert cut(text, 40) == "First sentence is here."
+@pytest.mark.parametrize(("text", "limit"), [("Short.", 10), ("Short.", 100), ("Short.", 6), ("", 5)])
+def test_cut_leaves_text_within_the_limit_alone(text: str, limit: int) -> None:
+    assert cut(text, limit) == text
 
 
-def test_cut_at_a_word_when_no_sentence_ends_late_enough() -> None:
-    text = "Hi. " + "word " * 20
-    result = cut(text, 30)
-    assert result == "Hi. word word word word word" + ELLIPSIS
-    assert len(result) <= 30
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("First sentence is here. Second one runs on and on past the limit.", 40, "First sentence is here."),
+        ("Hi there friend. Next one here", 20, "Hi there friend."),
+        ("Hi there friend. Next one here", 16, "Hi there friend."),
+        ("Is it true? Nobody knows yet", 15, "Is it true?"),
+        ("He said “Yes.” Then he left the room", 18, "He said “Yes.”"),
+    ],
+)
+def test_cut_at_a_sentence_end_in_the_second_half(text: str, limit: int, expected: str) -> None:
+    assert cut(text, limit) == expected
+
+
+def test_cut_ignores_a_sentence_end_in_the_first_half() -> None:
+    # "A." ends at 2, before 20 // 2: cut at the last space before 20 instead.
+    assert cut("A. Bbbbbbbbbb cccccc dddd", 20) == "A. Bbbbbbbbbb" + ELLIPSIS
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Hi. " + "word " * 20, 30, "Hi. word word word word word" + ELLIPSIS),
+        ("One two three four", 10, "One two" + ELLIPSIS),
+        ("One two three four", 8, "One two" + ELLIPSIS),
+        ("One two three four", 7, "One" + ELLIPSIS),
+        ("Word, next words here", 6, "Word" + ELLIPSIS),
+    ],
+)
+def test_cut_at_a_word_when_no_sentence_ends_late_enough(text: str, limit: int, expected: str) -> None:
+    result = cut(text, limit)
+    assert result == expected
+    assert len(result) <= limit
 
 
 @pytest.mark.parametrize("limit", [5, 17, 40, 100])
@@ -99,3 +247,18 @@ def test_cut_never_exceeds_the_limit_or_splits_a_word(limit: int) -> None:
     stem = result.removesuffix(ELLIPSIS)
     if " " in stem:
         assert text.startswith(stem) and text[len(stem)] in " ,"
+
+
+TEXT = "The quick brown fox jumps over the lazy dog and then again over another very lazy dog"
+
+
+def test_cut_never_exceeds_the_limit_at_any_limit() -> None:
+    for limit in range(1, len(TEXT) + 2):
+        assert len(cut(TEXT, limit)) <= limit, limit
+
+
+def test_cut_never_splits_a_word_at_any_limit() -> None:
+    for limit in range(4, len(TEXT)):
+        kept = cut(TEXT, limit).removesuffix(ELLIPSIS)
+        assert TEXT.startswith(kept), limit
+        assert TEXT[len(kept)] == " ", limit
