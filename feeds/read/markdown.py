@@ -14,7 +14,7 @@ from feeds.read.source import SourceFile, decode, parse_toml
 
 
 class _FrontMatterLoader(yaml.CSafeLoader):
-    """The C safe loader, reading every plain scalar as text (except an empty one, null).
+    """The C safe loader, reading every plain scalar as text (except null: empty, `~`, `null`).
 
     YAML 1.1 guesses types from spelling: `title: 12:30` would become 750, `id: 0123`
     83, `title: No` false, and `date: 2022-02-30` a crash inside YAML. Text keeps what
