@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -100,7 +100,14 @@ def build_site(
     )
 
 
-def run_build(config: SiteConfig, now: datetime, *, write: bool = True, strict: bool = False) -> BuildOutcome:
+def run_build(
+    config: SiteConfig,
+    now: datetime,
+    *,
+    write: bool = True,
+    strict: bool = False,
+    on_wait: Callable[[], None] | None = None,
+) -> BuildOutcome:
     """Read the site, build it and (unless `write` is false) publish it atomically.
 
     Under `strict`, any rejected article means nothing is written. The registry is
@@ -112,7 +119,7 @@ def run_build(config: SiteConfig, now: datetime, *, write: bool = True, strict: 
     if not write:
         return BuildOutcome(_build(config, now), None)
     created = not config.output_dir.exists()
-    with build_lock(config.output_dir):
+    with build_lock(config.output_dir, on_wait):
         result = _build(config, now)
         if not (strict and result.rejected):
             registry_written = write_file(config.registry_path, dump_registry(result.registry))
@@ -123,7 +130,7 @@ def run_build(config: SiteConfig, now: datetime, *, write: bool = True, strict: 
 
 
 def _build(config: SiteConfig, now: datetime) -> BuildResult:
-    read = read_articles(config.articles_dir, config.root)
+    read = read_articles(config.articles_dir, config.root, config.limits)
     registry = load_registry(config.registry_path)
     return build_site(read.articles, config, registry, now, read.problems, read.unreadable)
 

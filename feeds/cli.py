@@ -134,7 +134,13 @@ def _now(given: str | None) -> datetime:
 
 def _build(args: argparse.Namespace) -> int:
     config, now = _load(args)
-    outcome = run_build(config, now, write=True, strict=args.strict)
+    outcome = run_build(
+        config,
+        now,
+        write=True,
+        strict=args.strict,
+        on_wait=lambda: _warn("another build of this site is running; waiting for it to finish"),
+    )
     status = _report(args, outcome, verb="built")
     if args.ping and outcome.written is not None:
         _ping(args, config, outcome)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.errors import ConfigError, type_name
 from feeds.model import Author
+from feeds.read.source import Limits
 
 TOPIC_KINDS = ("categories", "tags", "authors")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -43,6 +44,12 @@ class SiteConfig:
     """WebSub hub URL: announced in every feed; `feeds build --ping` notifies it."""
     max_feed_bytes: int = 1_000_000
     """A feed file larger than this gets a warning: many readers refuse large feeds."""
+    max_article_bytes: int = 5_000_000
+    """A larger article file is rejected unread."""
+    max_front_matter_bytes: int = 65_536
+    """Larger front matter (or sidecar) is rejected unparsed."""
+    max_articles: int = 1_000_000
+    """Article files beyond this many (in path order) are not read."""
     articles: str = "articles"
     output: str = "public"
     registry: str = "feeds.registry.json"
@@ -56,6 +63,10 @@ class SiteConfig:
     @property
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_article_bytes, self.max_front_matter_bytes, self.max_articles)
 
     @property
     def articles_dir(self) -> Path:
@@ -230,6 +241,9 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "topics": _topics,
     "hub": _hub,
     "max_feed_bytes": _positive(1000),
+    "max_article_bytes": _positive(1000),
+    "max_front_matter_bytes": _positive(256),
+    "max_articles": _positive(1),
     "articles": _relative_path,
     "output": _relative_path,
     "registry": _relative_path,

@@ -14,7 +14,7 @@ import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -45,18 +45,33 @@ def safe_target(output_dir: Path, relative: str) -> Path:
 
 
 def write_files(output_dir: Path, files: Mapping[str, bytes]) -> WriteReport:
-    """Write each file atomically, in sorted order; skip those whose bytes are unchanged.
+    """Replace every changed file, all or none; leave unchanged files alone.
 
-    Then remove the files the previous build wrote (its manifest says which) that this
-    build does not produce. Files we never wrote are never touched.
+    Two phases: every changed file is first written and synced to a temporary file
+    beside it; only when all of them are safely on disk are they renamed into place.
+    A failure in the first phase (a full disk, a read-only folder) removes the
+    temporary files and replaces nothing. Then the files the previous build wrote
+    (its manifest says which) that this build does not produce are removed; files we
+    never wrote are never touched.
     """
     targets = {relative: safe_target(output_dir, relative) for relative in sorted(files)}
-    changed: list[str] = []
-    unchanged: list[str] = []
-    for relative, target in targets.items():
-        (changed if write_file(target, files[relative]) else unchanged).append(relative)
+    changed = [relative for relative, target in targets.items() if not _holds(target, files[relative])]
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for relative in changed:
+            staged.append((_stage(targets[relative], files[relative]), targets[relative]))
+    except BaseException:
+        for temporary, _ in staged:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        raise
+    for temporary, target in staged:
+        _commit(temporary, target)
+    for folder in sorted({target.parent for _, target in staged}):
+        _sync_folder(folder)
     removed = _remove_stale(output_dir, set(files))
     write_file(output_dir / MANIFEST_NAME, (json.dumps(sorted(files), indent=0) + "\n").encode())
+    unchanged = [relative for relative in targets if relative not in set(changed)]
     return WriteReport(tuple(changed), tuple(unchanged), tuple(removed))
 
 
@@ -93,43 +108,77 @@ def _remove_empty_folders(folder: Path, output_dir: Path) -> None:
 
 def write_file(target: Path, data: bytes) -> bool:
     """Atomically replace `target` with `data` unless it already holds them; True if written."""
-    try:
-        if target.stat().st_size == len(data) and target.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise BuildError(f"{target}: cannot read the current file ({exc.strerror})") from None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            Path(temporary).chmod(0o644)
-            Path(temporary).replace(target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(temporary).unlink()
-            raise
-        _sync_folder(target.parent)
-    except OSError as exc:
-        raise BuildError(f"{target}: cannot write ({exc.strerror}); the previous file is untouched") from None
+    if _holds(target, data):
+        return False
+    _commit(_stage(target, data), target)
+    _sync_folder(target.parent)
     return True
 
 
+def _holds(target: Path, data: bytes) -> bool:
+    """Whether `target` already holds exactly `data` (compared by size first: cheap)."""
+    try:
+        return target.stat().st_size == len(data) and target.read_bytes() == data
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise BuildError(f"{target}: cannot read the current file ({exc.strerror})") from None
+
+
+def _stage(target: Path, data: bytes) -> Path:
+    """`data` written and synced to a temporary file beside `target` (a dotfile, never served)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise BuildError(
+            f"{target}: cannot write ({exc.strerror}); the previous files are untouched"
+        ) from None
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.chmod(0o644)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        if isinstance(exc, OSError):
+            raise BuildError(
+                f"{target}: cannot write ({exc.strerror}); the previous files are untouched"
+            ) from None
+        raise
+    return temporary
+
+
+def _commit(temporary: Path, target: Path) -> None:
+    try:
+        temporary.replace(target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise BuildError(f"{target}: cannot replace ({exc.strerror})") from None
+
+
 @contextlib.contextmanager
-def build_lock(output_dir: Path) -> Iterator[None]:
-    """Hold the output folder's lock; a second build waits for it. The OS drops it if we die."""
+def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the output folder's lock; a second build waits for it (after calling `on_wait`).
+
+    An flock, so the OS drops it when its holder dies: a killed build leaves no stale lock.
+    """
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         stream = (output_dir / LOCK_NAME).open("a+b")
     except OSError as exc:
         raise BuildError(f"{output_dir}: cannot use the output folder ({exc.strerror})") from None
     with stream:
-        fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:

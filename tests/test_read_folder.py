@@ -126,22 +126,28 @@ def test_problems_are_collected_while_the_other_files_come_through(tmp_path: Pat
             "e.txt": "E\n",
         },
     )
-    (articles / "f.txt").write_bytes(b"F\n\n\xff\n")
+    (articles / "f.txt").write_bytes("F\n\nЦе українська мова, записана в cp1251.\n".encode("cp1251"))
+    (articles / "g.txt").write_bytes(bytes(range(256)) * 4)  # binary: no encoding fits
     result = read_articles(articles, root)
     assert [(a.source, a.title) for a in result.articles] == [
         ("articles/a.md", "A"),
         ("articles/d.jsonl", "D1"),
         ("articles/d.jsonl", "D3"),
         ("articles/e.txt", "E"),
+        ("articles/f.txt", "F"),
     ]
-    assert [(p.path, p.line) for p in result.problems] == [
-        ("articles/b.md", None),
-        ("articles/c.json", 1),
-        ("articles/d.jsonl", 2),
-        ("articles/f.txt", 3),
+    assert result.articles[-1].body == "Це українська мова, записана в cp1251."
+    assert [(p.path, p.line, p.severity) for p in result.problems] == [
+        ("articles/b.md", None, "error"),
+        ("articles/c.json", 1, "error"),
+        ("articles/d.jsonl", 2, "error"),
+        ("articles/f.txt", None, "warning"),
+        ("articles/g.txt", 2, "error"),  # 0x80 comes after the one newline byte (0x0a)
     ]
     assert result.problems[0].message == "missing title"
-    assert result.files == 6
+    assert result.problems[3].message == "is not UTF-8: read as cp1251 (detected); save it as UTF-8"
+    assert result.problems[4].message.startswith("is not UTF-8 text (byte 0x80)")
+    assert result.files == 7
 
 
 def test_an_empty_articles_folder_reads_nothing(tmp_path: Path) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from feeds.errors import BuildError
-from feeds.write import safe_target, write_file, write_files
+from feeds.write import build_lock, safe_target, write_file, write_files
 
 
 def test_writes_then_skips_unchanged(tmp_path: Path) -> None:
@@ -54,7 +56,7 @@ def test_a_full_disk_leaves_the_old_file_and_no_debris(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(BuildError, match=r"No space left on device.*previous file is untouched"):
+    with pytest.raises(BuildError, match=r"No space left on device.*previous files are untouched"):
         write_file(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["rss.xml"]
@@ -64,3 +66,47 @@ def test_an_unusable_output_path_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "public").write_bytes(b"a file where a folder should be")
     with pytest.raises(BuildError, match=r"public/rss.xml: cannot .*Not a directory"):
         write_files(tmp_path / "public", {"rss.xml": b"x"})
+
+
+def test_a_build_replaces_all_its_files_or_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "public"
+    write_files(out, {"a.xml": b"old a", "b.xml": b"old b", "c.xml": b"old c"})
+    synced = []
+
+    def fsync_until_the_disk_fills(descriptor: int) -> None:
+        synced.append(descriptor)
+        if len(synced) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync_until_the_disk_fills)
+    with pytest.raises(BuildError, match=r"b\.xml: cannot write"):
+        write_files(out, {"a.xml": b"new a", "b.xml": b"new b", "c.xml": b"new c"})
+    assert [(out / n).read_bytes() for n in ("a.xml", "b.xml", "c.xml")] == [b"old a", b"old b", b"old c"]
+    assert sorted(p.name for p in out.iterdir()) == [".feeds-manifest.json", "a.xml", "b.xml", "c.xml"]
+
+
+def test_a_waiting_build_is_told(tmp_path: Path) -> None:
+    waits: list[str] = []
+    with build_lock(tmp_path), build_lock(tmp_path / "other", on_wait=lambda: waits.append("x")):
+        pass
+    assert waits == []  # different folders: no waiting
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        with build_lock(tmp_path, on_wait=lambda: waits.append("waiting")):
+            pass
+    finally:
+        holder.wait(10)
+    assert waits == ["waiting"]
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from feeds.write import build_lock
+with build_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(0.5)
+"""

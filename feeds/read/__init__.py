@@ -14,10 +14,10 @@ from feeds.errors import ArticleError, Problem
 from feeds.model import Article
 from feeds.read.markdown import read_markdown
 from feeds.read.records import read_json, read_json_lines
-from feeds.read.source import SourceFile
+from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, to_utf8
 from feeds.read.text import read_text
 
-Reader = Callable[[SourceFile], list[Article | ArticleError]]
+Reader = Callable[[SourceFile, Limits], list[Article | ArticleError]]
 
 READERS: dict[str, Reader] = {
     ".txt": read_text,
@@ -40,11 +40,11 @@ class ReadResult:
     """Keys of article files that gave an error: what they hold is unknown this time."""
 
 
-def parse_source(source: SourceFile) -> list[Article | ArticleError]:
+def parse_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Article | ArticleError]:
     """Run the reader for `source`'s extension; any `ArticleError` comes back as a value."""
     reader = READERS[Path(source.path).suffix.lower()]
     try:
-        return reader(source)
+        return reader(source, limits)
     except ArticleError as exc:
         return [exc]
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -53,12 +53,21 @@ def parse_source(source: SourceFile) -> list[Article | ArticleError]:
         return [ArticleError(source.path, f"cannot be read ({type(exc).__name__}: {exc})")]
 
 
-def read_articles(articles_dir: Path, root: Path) -> ReadResult:
+def read_articles(articles_dir: Path, root: Path, limits: Limits = DEFAULT_LIMITS) -> ReadResult:
     """Read every article under `articles_dir`, in path order (never the file system's order)."""
     articles: list[Article] = []
     problems: list[Problem] = []
     unreadable: set[str] = set()
     paths = find_article_files(articles_dir)
+    if len(paths) > limits.max_articles:
+        problems.append(
+            Problem(
+                articles_dir.as_posix(),
+                f"holds {len(paths):,} article files, more than max_articles ({limits.max_articles:,}); "
+                f"the last {len(paths) - limits.max_articles:,} in path order were not read",
+            )
+        )
+        paths = paths[: limits.max_articles]
     inside = articles_dir.resolve()
     for path in paths:
         shown = _shown(path, root)
@@ -67,6 +76,16 @@ def read_articles(articles_dir: Path, root: Path) -> ReadResult:
             problems.append(Problem(shown, "is a link to a file outside the articles folder; skipped"))
             continue
         try:
+            size = path.stat().st_size
+            if size > limits.max_article_bytes:
+                problems.append(
+                    Problem(
+                        shown,
+                        f"is {size:,} bytes, more than max_article_bytes ({limits.max_article_bytes:,})",
+                    )
+                )
+                unreadable.add(key)
+                continue
             data = path.read_bytes()
             sidecar_path = path.with_suffix(SIDECAR)
             sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
@@ -74,7 +93,26 @@ def read_articles(articles_dir: Path, root: Path) -> ReadResult:
             problems.append(Problem(shown, f"cannot read: {exc.strerror}"))
             unreadable.add(key)
             continue
-        for result in parse_source(SourceFile(shown, data, sidecar, key)):
+        data, encoding = to_utf8(data)
+        if encoding is not None:
+            problems.append(
+                Problem(
+                    shown,
+                    f"is not UTF-8: read as {encoding} (detected); save it as UTF-8",
+                    severity="warning",
+                )
+            )
+        if sidecar is not None:
+            sidecar, encoding = to_utf8(sidecar)
+            if encoding is not None:
+                problems.append(
+                    Problem(
+                        _shown(sidecar_path, root),
+                        f"is not UTF-8: read as {encoding} (detected)",
+                        severity="warning",
+                    )
+                )
+        for result in parse_source(SourceFile(shown, data, sidecar, key), limits):
             if isinstance(result, ArticleError):
                 problems.append(result.problem)
                 unreadable.add(key)

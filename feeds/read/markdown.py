@@ -10,7 +10,7 @@ import yaml
 from feeds.errors import ArticleError, type_name
 from feeds.model import Article
 from feeds.read.fields import article_fields, make_article
-from feeds.read.source import SourceFile, decode, parse_toml
+from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, decode, parse_toml
 
 
 class _FrontMatterLoader(yaml.CSafeLoader):
@@ -33,9 +33,9 @@ _FENCES = {"---": "yaml", "+++": "toml"}
 _H1 = re.compile(r"^#\s+(?P<title>.+?)(?:\s+#+)?\s*$")  # CommonMark: a closing run needs a space
 
 
-def read_markdown(source: SourceFile) -> list[Article | ArticleError]:
+def read_markdown(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Article | ArticleError]:
     text = decode(source.path, source.data)
-    meta, body = split_front_matter(source.path, text)
+    meta, body = split_front_matter(source.path, text, limits.max_front_matter_bytes)
     fields = article_fields(meta, source.path, None)
     if "title" not in fields:
         # A document without a title key may still open with `# Title`.
@@ -46,7 +46,9 @@ def read_markdown(source: SourceFile) -> list[Article | ArticleError]:
     return [make_article(source.path, fields, body, "markdown", key=source.article_key)]
 
 
-def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str]:
+def split_front_matter(
+    path: str, text: str, max_bytes: int = DEFAULT_LIMITS.max_front_matter_bytes
+) -> tuple[dict[str, Any], str]:
     """The front matter as a table, and the body after it."""
     lines = text.split("\n")
     fence = lines[0].strip()
@@ -59,6 +61,12 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str]:
     else:
         raise ArticleError(path, f"front matter opened with '{fence}' is never closed", 1)
     raw = "\n".join(lines[1:end])
+    if len(raw) > max_bytes:
+        raise ArticleError(
+            path,
+            f"front matter is {len(raw):,} characters, more than max_front_matter_bytes ({max_bytes:,})",
+            2,
+        )
     body = "\n".join(lines[end + 1 :])
     if _FENCES[fence] == "toml":
         return parse_toml(path, raw, first_line=2), body

@@ -8,10 +8,11 @@ from typing import Any
 from feeds.errors import ArticleError, type_name
 from feeds.model import Article
 from feeds.read.fields import article_fields, make_article, record_body
-from feeds.read.source import SourceFile, decode
+from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, decode
 
 
-def read_json(source: SourceFile) -> list[Article | ArticleError]:
+def read_json(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Article | ArticleError]:
+    del limits  # a JSON file is all metadata: the article size cap (at reading) covers it
     text = decode(source.path, source.data)
     document = _loads(source.path, text, None)
     if isinstance(document, dict) and isinstance(document.get("items"), list):
@@ -25,7 +26,8 @@ def read_json(source: SourceFile) -> list[Article | ArticleError]:
     return [_record(source, record, None, single=False) for record in document]
 
 
-def read_json_lines(source: SourceFile) -> list[Article | ArticleError]:
+def read_json_lines(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Article | ArticleError]:
+    del limits
     text = decode(source.path, source.data)
     results: list[Article | ArticleError] = []
     for number, line in enumerate(text.split("\n"), start=1):

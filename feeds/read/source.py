@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+import charset_normalizer
+
 from feeds.errors import ArticleError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps that keep one strange input from costing the whole build its memory or time."""
+
+    max_article_bytes: int = 5_000_000
+    max_front_matter_bytes: int = 65_536
+    max_articles: int = 1_000_000
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +48,42 @@ class SourceFile:
     @property
     def sidecar_path(self) -> str:
         return self.path.rsplit(".", 1)[0] + ".toml"
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: its BOM begins the same way
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def to_utf8(data: bytes) -> tuple[bytes, str | None]:
+    """`data` as UTF-8, and the encoding it was found in when that was not UTF-8.
+
+    UTF-8 (with or without BOM) is taken as it is. A UTF-16/32 BOM is believed. Anything
+    else that is not UTF-8 goes to charset-normalizer, which knows legacy code pages such
+    as cp1251 and KOI8-U; what it cannot place is returned unchanged (and `decode` then
+    names the first bad byte).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data, None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).encode("utf-8", "surrogatepass"), encoding.upper()
+            except UnicodeDecodeError:
+                return data, None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return data, None
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        return data, None
+    return str(best).encode("utf-8", "surrogatepass"), best.encoding
 
 
 def decode(path: str, data: bytes) -> str:

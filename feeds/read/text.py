@@ -21,13 +21,13 @@ import re
 from feeds.errors import ArticleError
 from feeds.model import Article, Origin
 from feeds.read.fields import article_fields, make_article
-from feeds.read.source import SourceFile, decode, parse_toml
+from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, decode, parse_toml
 
 PROMO = re.compile(r"^read also\s*:\s*", re.IGNORECASE)
 ATTRIBUTION = re.compile(r"^read the original article on\s+(?P<outlet>.+?)\s*\.?$", re.IGNORECASE)
 
 
-def read_text(source: SourceFile) -> list[Article | ArticleError]:
+def read_text(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Article | ArticleError]:
     text = decode(source.path, source.data)
     paragraphs = _paragraphs(text)
     if not paragraphs:
@@ -62,6 +62,11 @@ def read_text(source: SourceFile) -> list[Article | ArticleError]:
 
     fields = {}
     if source.sidecar is not None:
+        if len(source.sidecar) > (cap := limits.max_front_matter_bytes):
+            raise ArticleError(
+                source.sidecar_path,
+                f"is {len(source.sidecar):,} bytes, more than max_front_matter_bytes ({cap:,})",
+            )
         sidecar_text = decode(source.sidecar_path, source.sidecar)
         fields = article_fields(parse_toml(source.sidecar_path, sidecar_text), source.sidecar_path, None)
     fields.setdefault("title", title)
