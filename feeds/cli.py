@@ -16,9 +16,10 @@ from pathlib import Path
 
 from feeds import __version__
 from feeds.build import BuildOutcome, run_build
-from feeds.config import SiteConfig, load_config
+from feeds.config import SiteConfig, config_from_mapping, load_config
 from feeds.dates import DateError, parse_date
 from feeds.errors import BuildError, ConfigError, FeedsError
+from feeds.scaffold import NewSite, article_files, create, site_files
 from feeds.serve import serve
 from feeds.websub import ping
 
@@ -77,6 +78,29 @@ def _parser() -> argparse.ArgumentParser:
     _site_options(check)
     check.add_argument("--strict", action="store_true", help="exit 1 if any article is rejected")
     check.set_defaults(run=_check)
+
+    init = commands.add_parser("init", help="start a new site in a folder")
+    init.add_argument("folder", nargs="?", type=Path, default=Path(), help="where (default: here)")
+    init.add_argument("--title", default="My News", help="the site's name (default: %(default)s)")
+    init.add_argument(
+        "--base-url", default="https://example.org/", help="where it will be served (default: %(default)s)"
+    )
+    init.add_argument("--timezone", default="UTC", help="IANA zone of undated times (default: %(default)s)")
+    init.set_defaults(run=_init)
+
+    new = commands.add_parser("new", help="start an article")
+    new.add_argument("title", help="the article's title")
+    new.add_argument("--format", choices=["md", "txt", "json"], default="md", help="(default: %(default)s)")
+    new.add_argument(
+        "--draft",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mark it a draft, not published until you say (default: yes)",
+    )
+    new.add_argument(
+        "--config", type=Path, default=Path("feeds.toml"), help="site configuration (default: %(default)s)"
+    )
+    new.set_defaults(run=_new)
 
     preview = commands.add_parser(
         "serve", help="preview the output folder over HTTP, as a static host would serve it"
@@ -167,6 +191,28 @@ def _check(args: argparse.Namespace) -> int:
     config, now = _load(args)
     outcome = run_build(config, now, write=False)
     return _report(args, outcome, verb="checked")
+
+
+def _init(args: argparse.Namespace) -> int:
+    checked = config_from_mapping(
+        {"title": args.title, "base_url": args.base_url, "timezone": args.timezone}, "feeds init", args.folder
+    )
+    now = datetime.now(checked.zone)
+    site = NewSite(checked.title, checked.base_url, checked.timezone, now)
+    created = create(args.folder, site_files(site))
+    for path in created:
+        print(f"created {path}")
+    where = "" if args.folder == Path() else f"cd {args.folder} && "
+    print(f"next: {where}feeds build   (then: feeds serve, and open http://127.0.0.1:8000/)")
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    now = datetime.now(config.zone)
+    for path in create(config.articles_dir, article_files(args.title, args.format, now, draft=args.draft)):
+        print(path)
+    return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:
