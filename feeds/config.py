@@ -84,6 +84,11 @@ class SiteConfig:
 def load_config(path: Path) -> SiteConfig:
     """Read and check `feeds.toml`; raise `ConfigError` listing every problem."""
     shown = str(path)
+    if not path.exists() and (pyproject := path.with_name("pyproject.toml")).is_file():
+        # A Python project may keep the site's configuration in its pyproject.toml.
+        data = _toml_table(pyproject).get("tool", {}).get("feeds")
+        if isinstance(data, dict):
+            return config_from_mapping(data, f"{pyproject} [tool.feeds]", root=path.parent)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -99,6 +104,13 @@ def load_config(path: Path) -> SiteConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(shown, f"is not valid TOML: {exc}") from None
     return config_from_mapping(data, shown, root=path.parent)
+
+
+def _toml_table(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot be read as TOML ({exc})") from None
 
 
 def config_from_mapping(data: Mapping[str, Any], shown: str, root: Path) -> SiteConfig:

@@ -57,3 +57,28 @@ def test_broken_and_missing_files(tmp_path: Path) -> None:
     (tmp_path / "feeds.toml").write_text('title = "unclosed\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path / "feeds.toml")
+
+
+def test_configuration_can_live_in_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.feeds]\ntitle = "From pyproject"\nbase_url = "https://example.org"\n',
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path / "feeds.toml")
+    assert (config.title, config.base_url, config.root) == (
+        "From pyproject",
+        "https://example.org/",
+        tmp_path,
+    )
+    (tmp_path / "feeds.toml").write_text(
+        'title = "From feeds.toml"\nbase_url = "https://e.org/"\n', encoding="utf-8"
+    )
+    assert load_config(tmp_path / "feeds.toml").title == "From feeds.toml"  # feeds.toml wins
+
+
+def test_pyproject_problems_name_the_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.feeds]\ntitel = "T"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "feeds.toml")
+    assert caught.value.path.endswith("pyproject.toml [tool.feeds]")
+    assert "unknown key 'titel' (did you mean 'title'?)" in caught.value.messages
