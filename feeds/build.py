@@ -16,7 +16,7 @@ from feeds.config import SiteConfig
 from feeds.errors import BuildError, Problem
 from feeds.model import FORMATS, Article, Entry, Feed
 from feeds.prepare import prepare
-from feeds.read import read_articles
+from feeds.read import Progress, read_articles
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
@@ -72,13 +72,16 @@ def build_site(
     now: datetime,
     problems: Sequence[Problem] = (),
     unreadable: Collection[str] = (),
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Every output file for these articles. Pure: the same input gives the same bytes."""
     prepared = prepare(articles, config, registry, now, unreadable)
     feeds = select_feeds(prepared.entries, config)
     files: dict[str, bytes] = {}
     warnings: list[Problem] = []
-    for feed in feeds:
+    for done, feed in enumerate(feeds):
+        if progress is not None:
+            progress("rendering", done, len(feeds))
         for fmt in FORMATS:
             data = render(feed, fmt)
             path = feed.files.path(fmt)
@@ -107,6 +110,7 @@ def run_build(
     write: bool = True,
     strict: bool = False,
     on_wait: Callable[[], None] | None = None,
+    progress: Progress | None = None,
 ) -> BuildOutcome:
     """Read the site, build it and (unless `write` is false) publish it atomically.
 
@@ -117,10 +121,10 @@ def run_build(
     if not config.articles_dir.is_dir():
         raise BuildError(f"{config.articles_dir}: no such folder of articles")
     if not write:
-        return BuildOutcome(_build(config, now), None)
+        return BuildOutcome(_build(config, now, progress), None)
     created = not config.output_dir.exists()
     with build_lock(config.output_dir, on_wait):
-        result = _build(config, now)
+        result = _build(config, now, progress)
         if not (strict and result.rejected):
             registry_written = write_file(config.registry_path, dump_registry(result.registry))
             return BuildOutcome(result, write_files(config.output_dir, result.files), registry_written)
@@ -129,10 +133,10 @@ def run_build(
     return BuildOutcome(result, None)
 
 
-def _build(config: SiteConfig, now: datetime) -> BuildResult:
-    read = read_articles(config.articles_dir, config.root, config.limits)
+def _build(config: SiteConfig, now: datetime, progress: Progress | None) -> BuildResult:
+    read = read_articles(config.articles_dir, config.root, config.limits, progress)
     registry = load_registry(config.registry_path)
-    return build_site(read.articles, config, registry, now, read.problems, read.unreadable)
+    return build_site(read.articles, config, registry, now, read.problems, read.unreadable, progress)
 
 
 def _too_large(config: SiteConfig, path: str, size: int) -> Problem:

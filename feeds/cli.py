@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,6 +18,7 @@ from pathlib import Path
 from feeds import __version__
 from feeds.build import BuildOutcome, run_build
 from feeds.config import SiteConfig, config_from_mapping, load_config
+from feeds.console import Reporter
 from feeds.dates import DateError, parse_date
 from feeds.errors import BuildError, ConfigError, FeedsError
 from feeds.scaffold import NewSite, article_files, create, site_files
@@ -158,14 +160,17 @@ def _now(given: str | None) -> datetime:
 
 def _build(args: argparse.Namespace) -> int:
     config, now = _load(args)
-    outcome = run_build(
-        config,
-        now,
-        write=True,
-        strict=args.strict,
-        on_wait=lambda: _warn("another build of this site is running; waiting for it to finish"),
-    )
-    status = _report(args, outcome, verb="built")
+    started = time.perf_counter()
+    with Reporter(quiet=args.quiet).progress() as progress:
+        outcome = run_build(
+            config,
+            now,
+            write=True,
+            strict=args.strict,
+            on_wait=lambda: _warn("another build of this site is running; waiting for it to finish"),
+            progress=progress,
+        )
+    status = _report(args, outcome, "built", time.perf_counter() - started)
     if args.ping and outcome.written is not None:
         _ping(args, config, outcome)
     return status
@@ -189,8 +194,10 @@ def _ping(args: argparse.Namespace, config: SiteConfig, outcome: BuildOutcome) -
 
 def _check(args: argparse.Namespace) -> int:
     config, now = _load(args)
-    outcome = run_build(config, now, write=False)
-    return _report(args, outcome, verb="checked")
+    started = time.perf_counter()
+    with Reporter(quiet=args.quiet).progress() as progress:
+        outcome = run_build(config, now, write=False, progress=progress)
+    return _report(args, outcome, "checked", time.perf_counter() - started)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -226,10 +233,9 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str) -> int:
+def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str, seconds: float) -> int:
     result = outcome.result
-    for problem in result.problems:
-        print(problem, file=sys.stderr)
+    Reporter().problems(result.problems)
     failed = bool(args.strict and result.rejected)
     if not args.quiet:
         line = (
@@ -239,7 +245,9 @@ def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str) -> int:
         if outcome.written is not None:
             written = outcome.written
             line += f"; {len(written.changed)} files written, {len(written.unchanged)} unchanged"
-        print(line)
+            if written.removed:
+                line += f", {len(written.removed)} removed"
+        print(f"{line} ({seconds:.2f} s)")
         if args.verbose and outcome.written is not None:
             for path in outcome.written.changed:
                 print(f"  wrote {path}")
@@ -249,8 +257,8 @@ def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str) -> int:
 
 
 def _warn(message: str) -> None:
-    print(f"feeds: warning: {message}", file=sys.stderr)
+    Reporter().warn(message)
 
 
 def _error(message: str) -> None:
-    print(f"feeds: error: {message}", file=sys.stderr)
+    Reporter().error(message)

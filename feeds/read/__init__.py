@@ -30,6 +30,9 @@ READERS: dict[str, Reader] = {
 
 SIDECAR = ".toml"
 
+Progress = Callable[[str, int, int], None]
+"""Told (stage, done, total) as a long stage advances: the CLI draws a progress bar with it."""
+
 
 @dataclass(frozen=True, slots=True)
 class ReadResult:
@@ -53,7 +56,9 @@ def parse_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Ar
         return [ArticleError(source.path, f"cannot be read ({type(exc).__name__}: {exc})")]
 
 
-def read_articles(articles_dir: Path, root: Path, limits: Limits = DEFAULT_LIMITS) -> ReadResult:
+def read_articles(
+    articles_dir: Path, root: Path, limits: Limits = DEFAULT_LIMITS, progress: Progress | None = None
+) -> ReadResult:
     """Read every article under `articles_dir`, in path order (never the file system's order)."""
     articles: list[Article] = []
     problems: list[Problem] = []
@@ -69,7 +74,9 @@ def read_articles(articles_dir: Path, root: Path, limits: Limits = DEFAULT_LIMIT
         )
         paths = paths[: limits.max_articles]
     inside = articles_dir.resolve()
-    for path in paths:
+    for done, path in enumerate(paths):
+        if progress is not None:
+            progress("reading", done, len(paths))
         shown = _shown(path, root)
         key = path.relative_to(articles_dir).as_posix()
         if not path.resolve().is_relative_to(inside):
