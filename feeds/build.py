@@ -20,6 +20,7 @@ from feeds.read import Progress, read_articles
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
+from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
 from feeds.write import WriteReport, build_lock, remove_lock, write_file, write_files
 
@@ -92,6 +93,7 @@ def build_site(
             files[path] = data
     files[OPML_FILE] = render_opml(feeds, config.title)
     files[HEAD_LINKS_FILE] = render_head_links(feeds[0])
+    files[INDEX_FILE] = render_index(feeds, config.title, config.description or config.title, config.language)
     return BuildResult(
         files=MappingProxyType(files),
         feeds=feeds,

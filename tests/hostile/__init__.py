@@ -1,0 +1,1 @@
+"""A corpus of hostile articles, written byte for byte by `make_corpus.py`."""
