@@ -14,6 +14,7 @@ from types import MappingProxyType
 from feeds.check import check_feed
 from feeds.config import SiteConfig
 from feeds.errors import BuildError, Problem
+from feeds.lint import lint
 from feeds.model import FORMATS, Article, Entry, Feed
 from feeds.prepare import prepare
 from feeds.read import Progress, read_articles
@@ -74,9 +75,22 @@ def build_site(
     problems: Sequence[Problem] = (),
     unreadable: Collection[str] = (),
     progress: Progress | None = None,
+    *,
+    advise: bool = False,
 ) -> BuildResult:
-    """Every output file for these articles. Pure: the same input gives the same bytes."""
+    """Every output file for these articles. Pure: the same input gives the same bytes.
+
+    With `advise`, the problems include lint's advice (long titles, missing summaries...).
+    """
     prepared = prepare(articles, config, registry, now, unreadable)
+    published = {entry.key for entry in prepared.entries}
+    rejected = {problem.path for problem in prepared.problems}
+    # Advice for what is published or waiting, not for articles already rejected.
+    advice = (
+        lint([a for a in articles if a.key in published or a.source not in rejected], config, now)
+        if advise
+        else []
+    )
     feeds = select_feeds(prepared.entries, config)
     files: dict[str, bytes] = {}
     warnings: list[Problem] = []
@@ -99,7 +113,7 @@ def build_site(
         feeds=feeds,
         entries=prepared.entries,
         registry=prepared.registry,
-        problems=(*problems, *prepared.problems, *warnings),
+        problems=(*problems, *prepared.problems, *warnings, *advice),
         articles=len(articles),
         held=prepared.held,
     )
@@ -123,7 +137,7 @@ def run_build(
     if not config.articles_dir.is_dir():
         raise BuildError(f"{config.articles_dir}: no such folder of articles")
     if not write:
-        return BuildOutcome(_build(config, now, progress), None)
+        return BuildOutcome(_build(config, now, progress, advise=True), None)
     created = not config.output_dir.exists()
     with build_lock(config.output_dir, on_wait):
         result = _build(config, now, progress)
@@ -135,10 +149,14 @@ def run_build(
     return BuildOutcome(result, None)
 
 
-def _build(config: SiteConfig, now: datetime, progress: Progress | None) -> BuildResult:
+def _build(
+    config: SiteConfig, now: datetime, progress: Progress | None, *, advise: bool = False
+) -> BuildResult:
     read = read_articles(config.articles_dir, config.root, config.limits, progress)
     registry = load_registry(config.registry_path)
-    return build_site(read.articles, config, registry, now, read.problems, read.unreadable, progress)
+    return build_site(
+        read.articles, config, registry, now, read.problems, read.unreadable, progress, advise=advise
+    )
 
 
 def _too_large(config: SiteConfig, path: str, size: int) -> Problem:
