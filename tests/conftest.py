@@ -11,6 +11,7 @@ import pytest
 
 from feeds.build import BuildOutcome, run_build
 from feeds.config import SiteConfig, load_config
+from feeds.model import Article, Entry
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "articles" / "000_6fc94ed53eab6e90.txt"
@@ -52,6 +53,38 @@ def build() -> Build:
         return run_build(load_config(site / "feeds.toml"), now, **options)
 
     return run
+
+
+def make_article(**fields: object) -> Article:
+    """An `Article` as a reader would make it, with plain defaults for what a test leaves out."""
+    values: dict[str, object] = {
+        "source": "articles/a.md",
+        "key": "articles/a.md",
+        "title": "A title",
+        "body": "Body text.",
+        "body_format": "markdown",
+    }
+    values.update(fields)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+def make_entry(n: int = 1, published: datetime | None = None, **overrides: object) -> Entry:
+    """The `n`th of a series of entries (ids, slugs and URLs numbered), for render and select tests."""
+    when = published or datetime(2022, 9, n, 14, 5, tzinfo=UTC)
+    values: dict[str, object] = {
+        "id": f"tag:example.org,2022-09-13:e{n}",
+        "key": f"articles/e{n}.md",
+        "source": f"articles/e{n}.md",
+        "slug": f"e{n}",
+        "title": f"Entry {n}",
+        "url": f"https://example.org/e{n}/",
+        "published": when,
+        "updated": when,
+        "summary": "Summary.",
+        "content_html": "<p>Body.</p>",
+    }
+    values.update(overrides)
+    return Entry(**values)  # type: ignore[arg-type]
 
 
 def site_config(**overrides: object) -> SiteConfig:

@@ -15,6 +15,7 @@ from lxml import etree
 
 from feeds.model import Author, Enclosure, Entry, Feed, FeedFiles
 from feeds.render import render_atom, render_rss
+from tests.conftest import make_entry
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
@@ -22,20 +23,7 @@ WHEN = datetime(2022, 9, 13, 14, 5, tzinfo=UTC)
 
 
 def _entry(n: int = 1, **overrides: object) -> Entry:
-    values: dict[str, object] = {
-        "id": f"tag:example.org,2022-09-13:e{n}",
-        "key": f"articles/e{n}.md",
-        "source": f"articles/e{n}.md",
-        "slug": f"e{n}",
-        "title": f"Entry {n}",
-        "url": f"https://example.org/e{n}/",
-        "published": WHEN.replace(day=n),
-        "updated": WHEN.replace(day=n),
-        "summary": "Summary.",
-        "content_html": "<p>Body.</p>",
-    }
-    values.update(overrides)
-    return Entry(**values)  # type: ignore[arg-type]
+    return make_entry(n, WHEN.replace(day=n), **overrides)
 
 
 def _feed(*entries: Entry) -> Feed:

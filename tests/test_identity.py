@@ -8,21 +8,13 @@ from pathlib import Path
 from feeds.model import Article
 from feeds.prepare import mint_id, prepare
 from feeds.registry import Record, Registry, content_hash, dump_registry, load_registry
-from tests.conftest import NOW, site_config
+from tests.conftest import NOW, make_article, site_config
 
 CONFIG = site_config()
 
 
 def _article(**fields: object) -> Article:
-    values: dict[str, object] = {
-        "source": "articles/a.md",
-        "key": "articles/a.md",
-        "title": "A title",
-        "body": "Body text.",
-        "body_format": "markdown",
-    }
-    values.update(fields)
-    return Article(**values)  # type: ignore[arg-type]
+    return make_article(**fields)
 
 
 def test_mint_id_is_a_tag_uri() -> None:

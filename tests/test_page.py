@@ -18,6 +18,7 @@ from lxml import etree
 
 from feeds.model import Author, Entry, Feed, FeedFiles
 from feeds.render.page import CONTENT_SECURITY_POLICY, OPEN_GROUP_LIMIT, render_index
+from tests.conftest import make_entry
 
 SITE = "https://example.org/news/"
 HOSTILE = "<script>alert('x')</script> & \"quotes\" </textarea><!--"
@@ -43,20 +44,11 @@ def parse(data: bytes) -> etree._Element:
 
 
 def _entry(n: int, **overrides: object) -> Entry:
-    values: dict[str, object] = {
-        "id": f"tag:example.org,2022-09-13:e{n}",
-        "key": f"articles/e{n}.md",
-        "source": f"articles/e{n}.md",
-        "slug": f"e{n}",
-        "title": f"Entry {n}",
-        "url": f"{SITE}e{n}/",
-        "published": WHEN + timedelta(hours=n),
-        "updated": WHEN + timedelta(hours=n),
-        "summary": f"Summary {n}.",
-        "content_html": "<p>Body.</p>",
-    }
+    values: dict[str, object] = {"url": f"{SITE}e{n}/", "summary": f"Summary {n}."}
     values.update(overrides)
-    return Entry(**values)  # type: ignore[arg-type]
+    when = WHEN + timedelta(hours=n)
+    values.setdefault("updated", values.get("published", when))
+    return make_entry(n, **{"published": when, **values})  # type: ignore[arg-type]
 
 
 def _feed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from feeds.model import Article, Origin
 from feeds.prepare import prepare
 from feeds.registry import Registry
-from tests.conftest import NOW, site_config
+from tests.conftest import NOW, make_article, site_config
 
 
 def _article(**fields: object) -> Article:
@@ -13,12 +13,10 @@ def _article(**fields: object) -> Article:
         "source": "articles/2022-09-13-a-story.md",
         "key": "articles/2022-09-13-a-story.md",
         "title": "A story",
-        "body": "Body text.",
-        "body_format": "markdown",
         "date": "2022-09-13T10:00:00+03:00",
     }
     values.update(fields)
-    return Article(**values)  # type: ignore[arg-type]
+    return make_article(**values)
 
 
 def _entry(article: Article, **config: object):  # type: ignore[no-untyped-def]
