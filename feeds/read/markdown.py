@@ -80,8 +80,12 @@ def _parse_yaml(path: str, raw: str) -> dict[str, Any]:
         mark = exc.problem_mark
         line = mark.line + 2 if mark is not None else None
         raise ArticleError(path, f"broken YAML front matter: {exc.problem}", line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not accept, at a position
+        line = raw.count("\n", 0, exc.position) + 2
+        reason = str(exc).split("\n", 1)[0]
+        raise ArticleError(path, f"broken YAML front matter: {reason}", line) from None
     except yaml.YAMLError as exc:
-        raise ArticleError(path, f"broken YAML front matter: {exc}", 1) from None
+        raise ArticleError(path, f"broken YAML front matter: {str(exc).splitlines()[0]}", 1) from None
     except RecursionError:
         raise ArticleError(path, "broken YAML front matter: nested too deeply", 2) from None
     except ValueError as exc:  # an explicit !!timestamp that is no real day, a 5000-digit number

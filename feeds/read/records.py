@@ -21,6 +21,9 @@ def read_json(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Artic
         return [_article(source, document, None, single=True)]
     if not isinstance(document, list):
         raise ArticleError(source.path, f"must hold a record or a list of records, not {type_name(document)}")
+    if not document:
+        # Most likely an export that failed: an error keeps the articles it held published.
+        raise ArticleError(source.path, "holds no records")
     # Records of a list are keyed by their id (else slug, else title) even when the list has
     # one: a second record added later must not change the first one's key.
     return [_record(source, record, None, single=False) for record in document]
@@ -37,6 +40,8 @@ def read_json_lines(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list
             results.append(_record(source, _loads(source.path, line, number), number, single=False))
         except ArticleError as exc:
             results.append(exc)
+    if not results:
+        raise ArticleError(source.path, "holds no records")
     return results
 
 
