@@ -38,8 +38,12 @@ class SiteConfig:
     """URL of an article that gives none: `{slug}`, `{year}`, `{month}`, `{day}` are filled in."""
     archive_page_size: int = 50
     """Entries per RFC 5005 archive page (older entries than the head feed's)."""
+    archive_content: bool = False
+    """Whether archive pages carry each entry's full content (else its summary and link)."""
     topics: tuple[str, ...] = ("categories", "tags", "authors")
     """Which topic feeds to publish, beside the site feed."""
+    topic_archives: bool = False
+    """Whether topic feeds get RFC 5005 archive pages too (the site feed always has them)."""
     hub: str | None = None
     """WebSub hub URL: announced in every feed; `feeds build --ping` notifies it."""
     max_feed_bytes: int = 1_000_000
@@ -53,6 +57,8 @@ class SiteConfig:
     articles: str = "articles"
     output: str = "public"
     registry: str = "feeds.registry.json"
+    cache: str = ".feeds-cache"
+    """Folder of the build cache (not to be committed): what earlier builds read and rendered."""
     root: Path = field(default=Path(), compare=False)
     """Folder of the configuration file; relative paths above are taken from it."""
 
@@ -79,6 +85,10 @@ class SiteConfig:
     @property
     def registry_path(self) -> Path:
         return self.root / self.registry
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / self.cache
 
 
 def load_config(path: Path) -> SiteConfig:
@@ -189,6 +199,12 @@ def _positive(minimum: int) -> Callable[[Any], int]:
     return check
 
 
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {type_name(value)}")
+    return value
+
+
 def _permalink(value: Any) -> str:
     text = _text(value)
     if "{slug}" not in text:
@@ -250,7 +266,9 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "summary_length": _positive(40),
     "permalink": _permalink,
     "archive_page_size": _positive(1),
+    "archive_content": _boolean,
     "topics": _topics,
+    "topic_archives": _boolean,
     "hub": _hub,
     "max_feed_bytes": _positive(1000),
     "max_article_bytes": _positive(1000),
@@ -259,4 +277,5 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "articles": _relative_path,
     "output": _relative_path,
     "registry": _relative_path,
+    "cache": _relative_path,
 }

@@ -7,15 +7,19 @@ import re
 from collections.abc import Callable
 from urllib.parse import urljoin
 
+import cmarkgfm
 import lxml.html
 import nh3
+from cmarkgfm.cmark import Options
 from lxml import etree
-from markdown_it import MarkdownIt
 
 from feeds.model import BodyFormat
 from feeds.text import one_line
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# CommonMark (cmark-gfm, in C) with GitHub's tables and strikethrough; raw HTML is kept here and
+# made safe by `sanitise`, like every other HTML.
+_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE
+_MARKDOWN_EXTENSIONS = ["table", "strikethrough"]
 _URL_SCHEMES = {"http", "https", "mailto"}
 _URL_ATTRIBUTES = {"href", "src", "cite"}
 _TAG = re.compile(r"</?[A-Za-z!]")
@@ -29,7 +33,11 @@ _BLOCKS = frozenset({
 def body_html(body: str, body_format: BodyFormat) -> str:
     """The body as (unsanitised) HTML: Markdown rendered, plain paragraphs wrapped."""
     if body_format == "markdown":
-        return str(_MARKDOWN.render(body))
+        return str(
+            cmarkgfm.markdown_to_html_with_extensions(
+                body, options=_MARKDOWN_OPTIONS, extensions=_MARKDOWN_EXTENSIONS
+            )
+        )
     if body_format == "html":
         return body
     return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in body.split("\n\n") if p)
@@ -59,6 +67,27 @@ def _absolutiser(base_url: str) -> Callable[[str, str, str], str | None]:
         return value
 
     return absolutise
+
+
+def opening_paragraphs(body: str, body_format: BodyFormat, enough: int) -> list[str]:
+    """The plain text of the body's opening paragraphs, at least `enough` characters when it has them.
+
+    Only an opening of the body is rendered (a summary needs no more), in blocks of
+    the source: at most twice the text needed, doubled until it suffices.
+    """
+    if body_format == "html":
+        return paragraphs_text(sanitise(body, "https://invalid/"))
+    blocks = body.split("\n\n")
+    taken, length, size = 0, 0, 4 * enough
+    while True:
+        while taken < len(blocks) and length < size:
+            length += len(blocks[taken]) + 2
+            taken += 1
+        opening = "\n\n".join(blocks[:taken])
+        texts = paragraphs_text(sanitise(body_html(opening, body_format), "https://invalid/"))
+        if taken >= len(blocks) or len(" ".join(texts)) > enough:
+            return texts
+        size *= 2
 
 
 def paragraphs_text(fragment: str) -> list[str]:

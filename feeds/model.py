@@ -145,6 +145,8 @@ class Feed:
     """On an archive page: the head feed it belongs to (`current`). None on a head feed."""
     hubs: tuple[str, ...] = ()
     """WebSub hubs that readers may subscribe through."""
+    full_content: bool = True
+    """Whether entries carry their full content (else their summary and link): archive pages may not."""
 
     @property
     def is_archive(self) -> bool:

@@ -22,10 +22,10 @@ from urllib.parse import quote, urljoin, urlsplit
 from slugify import slugify
 
 from feeds.config import SiteConfig
-from feeds.content import body_html, paragraphs_text, plain_text, sanitise
+from feeds.content import body_html, opening_paragraphs, plain_text, sanitise
 from feeds.dates import DateError, in_zone, parse_date
 from feeds.errors import ArticleError, Fail, Problem
-from feeds.model import Article, Author, Entry, Origin
+from feeds.model import Article, Author, Enclosure, Entry, Origin
 from feeds.registry import Record, Registry, content_hash
 from feeds.text import cut, one_line, xml_safe
 
@@ -46,6 +46,114 @@ class Prepared:
     """Drafts and articles dated in the future: not published yet."""
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An article digested: all of `prepare` that needs neither the registry nor the clock.
+
+    Small (no body): a build keeps one per article, and its cache keeps them between
+    builds, so an unchanged file is neither read nor parsed again.
+    """
+
+    key: str
+    source: str
+    line: int | None
+    hash: str
+    """`content_hash` of the article: what the registry compares to see an edit."""
+    held: bool
+    """A draft (`draft: true`): not published whatever the date."""
+    title: str
+    slug: str
+    dated: datetime | None
+    edited: datetime | None
+    summary: str
+    id: str
+    """The article's own id, cleaned; empty when it has none."""
+    url: str | None
+    """The article's own URL, cleaned; None for the configured permalink."""
+    authors: tuple[Author, ...]
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    lang: str | None
+    image: str | None
+    enclosure: Enclosure | None
+    origin: Origin | None
+    related: tuple[str, ...]
+
+
+def digest(article: Article, config: SiteConfig) -> Draft:
+    """The registry- and clock-free part of preparing `article`; raises `ArticleError`."""
+
+    def fail(message: str) -> ArticleError:
+        return ArticleError(article.source, message, article.line)
+
+    if article.draft:  # not checked either, until it is no longer a draft
+        return _held(article)
+    zone = config.zone
+    try:
+        dated = parse_date(article.date, zone) if article.date is not None else None
+        edited = parse_date(article.updated, zone) if article.updated is not None else None
+    except DateError as exc:
+        raise fail(str(exc)) from None
+    title = one_line(article.title)
+    if not title:
+        raise fail("missing title: it holds only characters a feed cannot carry")
+    return Draft(
+        key=article.key,
+        source=article.source,
+        line=article.line,
+        hash=content_hash(article),
+        held=False,
+        title=title,
+        slug=_slug(article, fail),
+        dated=dated,
+        edited=edited,
+        # An article with no text at all is summarised by its title: readers need some text.
+        summary=_summary(article, config.summary_length) or title,
+        id=xml_safe(article.id).strip() if article.id else "",
+        url=xml_safe(article.url).strip() or None if article.url else None,
+        authors=tuple(_clean_author(a) for a in article.authors),
+        tags=tuple(one_line(t) for t in article.tags if one_line(t)),
+        categories=tuple(one_line(c) for c in article.categories if one_line(c)),
+        lang=article.lang if article.lang and _LANGUAGE.match(article.lang) else None,
+        image=article.image,
+        enclosure=article.enclosure,
+        origin=_clean_origin(article.origin),
+        related=tuple(one_line(r) for r in article.related),
+    )
+
+
+def _held(article: Article) -> Draft:
+    return Draft(
+        key=article.key,
+        source=article.source,
+        line=article.line,
+        hash=content_hash(article),
+        held=True,
+        title=article.title,
+        slug="",
+        dated=None,
+        edited=None,
+        summary="",
+        id="",
+        url=None,
+        authors=(),
+        tags=(),
+        categories=(),
+        lang=None,
+        image=None,
+        enclosure=None,
+        origin=None,
+        related=(),
+    )
+
+
+def content_of(article: Article, entry: Entry) -> str:
+    """The entry's full content: the article's body as safe, absolute HTML, with its attribution."""
+    return sanitise(body_html(xml_safe(article.body), article.body_format), entry.url) + _attribution(
+        entry.origin
+    )
+
+
 def prepare(
     articles: Sequence[Article],
     config: SiteConfig,
@@ -53,14 +161,40 @@ def prepare(
     now: datetime,
     unreadable: Collection[str] = (),
 ) -> Prepared:
-    """Entries for `articles`, and the registry updated with them.
+    """Entries for `articles` (with their content), and the registry updated with them.
 
     `unreadable` names files that could not be read this time: their articles are
     not taken for removed. Any other registered article that is gone is retired.
     """
+    drafts: list[Draft] = []
+    problems: list[Problem] = []
+    for article in articles:
+        try:
+            drafts.append(digest(article, config))
+        except ArticleError as exc:
+            problems.append(exc.problem)
+    settled = settle(drafts, config, registry, now, unreadable)
+    by_key = {article.key: article for article in articles}
+    entries = tuple(replace(e, content_html=content_of(by_key[e.key], e)) for e in settled.entries)
+    return Prepared(entries, settled.registry, (*problems, *settled.problems), settled.held)
+
+
+def settle(
+    drafts: Sequence[Draft],
+    config: SiteConfig,
+    registry: Registry,
+    now: datetime,
+    unreadable: Collection[str] = (),
+) -> Prepared:
+    """Entries (without content) for `drafts`, their ids and times from the registry.
+
+    Across articles: slugs and ids must be unique (the first, in path order, wins).
+    A registered article whose file is gone is retired, unless its file was merely
+    unreadable this time (`unreadable`).
+    """
     records = dict(registry.records)
     taken = {record.id for record in registry.records.values()}
-    present = {article.key for article in articles}
+    present = {draft.key for draft in drafts}
     # Records whose file is gone, by text: an article found elsewhere with the same text was
     # moved or renamed, and keeps its identity.
     vanished = {
@@ -73,12 +207,12 @@ def prepare(
     held = 0
     slugs: dict[str, str] = {}
     ids: dict[str, str] = {}
-    for article in articles:
+    for draft in drafts:
         try:
-            record = registry.records.get(article.key)
+            record = registry.records.get(draft.key)
             if record is None and vanished:
-                record = vanished.pop(content_hash(article), None)
-            prepared = prepare_article(article, config, record, now, taken)
+                record = vanished.pop(draft.hash, None)
+            prepared = settle_draft(draft, config, record, now, taken)
         except ArticleError as exc:
             problems.append(exc.problem)
             continue
@@ -88,24 +222,16 @@ def prepare(
         entry, record = prepared
         if (other := slugs.get(entry.slug)) is not None:
             problems.append(
-                Problem(
-                    article.source,
-                    f"duplicate slug '{entry.slug}' (also used by {other})",
-                    article.line,
-                )
+                Problem(draft.source, f"duplicate slug '{entry.slug}' (also used by {other})", draft.line)
             )
             continue
         if (other := ids.get(entry.id)) is not None:
             problems.append(
-                Problem(
-                    article.source,
-                    f"duplicate id '{entry.id}' (also used by {other})",
-                    article.line,
-                )
+                Problem(draft.source, f"duplicate id '{entry.id}' (also used by {other})", draft.line)
             )
             continue
-        slugs[entry.slug] = ids[entry.id] = article.source
-        records[article.key] = record
+        slugs[entry.slug] = ids[entry.id] = draft.source
+        records[draft.key] = record
         entries.append(entry)
     for key, record in registry.records.items():
         if key not in present and record.retired is None and key.split("#", 1)[0] not in unreadable:
@@ -113,83 +239,61 @@ def prepare(
     return Prepared(tuple(entries), Registry(MappingProxyType(records)), tuple(problems), held)
 
 
-def prepare_article(
-    article: Article,
+def settle_draft(
+    draft: Draft,
     config: SiteConfig,
     record: Record | None,
     now: datetime,
     taken: Container[str] = frozenset(),
 ) -> tuple[Entry, Record] | None:
-    """The entry for one article and its registry record, or None while it is not due.
+    """The entry for one article (without content) and its registry record, or None while it is not due.
 
     A retired record (its file was gone) comes back to life only for the same text:
     a different article at that path is a new article, with a new id, never one of
     the ids in `taken`.
     """
-
-    def fail(message: str) -> ArticleError:
-        return ArticleError(article.source, message, article.line)
-
-    if article.draft:
+    if draft.held or (draft.dated is not None and draft.dated > now):
         return None
     zone = config.zone
-    try:
-        dated = parse_date(article.date, zone) if article.date is not None else None
-        edited = parse_date(article.updated, zone) if article.updated is not None else None
-    except DateError as exc:
-        raise fail(str(exc)) from None
-    if dated is not None and dated > now:
-        return None
-
-    digest = content_hash(article)
+    digest = draft.hash
     if record is not None and record.retired is not None and record.hash != digest:
         record = None
     first_seen = record.first_seen if record else now
-    published = dated or in_zone(first_seen, zone)
-    slug = _slug(article, fail)
-    url = _url(article, config, slug, published, fail)
-    entry_id = xml_safe(article.id).strip() if article.id else ""
-    if not entry_id:
-        entry_id = record.id if record else mint_id(config.host, published, slug, taken)
+    published = draft.dated or in_zone(first_seen, zone)
+    url = _url(draft, config, published)
+    entry_id = draft.id or (record.id if record else mint_id(config.host, published, draft.slug, taken))
 
     changed = record.changed if record else None
     if record is not None and record.hash != digest:
         changed = now
-    updated = edited or (in_zone(changed, zone) if changed else published)
+    updated = draft.edited or (in_zone(changed, zone) if changed else published)
     if updated < published:
         updated = published
-
-    title = one_line(article.title)
-    if not title:
-        raise fail("missing title: it holds only characters a feed cannot carry")
-    origin = _clean_origin(article.origin)
-    content = sanitise(body_html(xml_safe(article.body), article.body_format), url)
     entry = Entry(
         id=entry_id,
-        key=article.key,
-        source=article.source,
-        slug=slug,
-        title=title,
+        key=draft.key,
+        source=draft.source,
+        slug=draft.slug,
+        title=draft.title,
         url=url,
         published=published,
         updated=updated,
-        # An article with no text at all is summarised by its title: readers need some text.
-        summary=_summary(article, content, config.summary_length) or title,
-        content_html=content + _attribution(origin),
-        authors=tuple(_clean_author(a) for a in article.authors),
-        tags=tuple(one_line(t) for t in article.tags if one_line(t)),
-        categories=tuple(one_line(c) for c in article.categories if one_line(c)),
-        lang=article.lang if article.lang and _LANGUAGE.match(article.lang) else None,
-        image=_web_url(url, article.image),
+        summary=draft.summary,
+        content_html="",
+        authors=draft.authors,
+        tags=draft.tags,
+        categories=draft.categories,
+        lang=draft.lang,
+        image=_web_url(url, draft.image),
         enclosure=replace(
-            article.enclosure,
-            url=_web_url(url, article.enclosure.url) or url,
-            type=one_line(article.enclosure.type) or "application/octet-stream",
+            draft.enclosure,
+            url=_web_url(url, draft.enclosure.url) or url,
+            type=one_line(draft.enclosure.type) or "application/octet-stream",
         )
-        if article.enclosure
+        if draft.enclosure
         else None,
-        origin=origin,
-        related=tuple(one_line(r) for r in article.related),
+        origin=draft.origin,
+        related=draft.related,
     )
     return entry, Record(id=entry_id, first_seen=first_seen, hash=digest, changed=changed)
 
@@ -227,31 +331,31 @@ def _slug(article: Article, fail: Fail) -> str:
     return str(slug)
 
 
-def _url(article: Article, config: SiteConfig, slug: str, published: datetime, fail: Fail) -> str:
+def _url(draft: Draft, config: SiteConfig, published: datetime) -> str:
     # Site paths (`/2022/x/`) are taken from base_url, which may itself have a path.
-    if article.url:
-        url = _uri(urljoin(config.base_url, _site_relative(xml_safe(article.url).strip())))
+    if draft.url:
+        url = _uri(urljoin(config.base_url, _site_relative(draft.url)))
     else:
         path = config.permalink.format(
-            slug=slug,
+            slug=draft.slug,
             year=f"{published.year:04d}",
             month=f"{published.month:02d}",
             day=f"{published.day:02d}",
         )
         url = _uri(urljoin(config.base_url, _site_relative(path)))
     if not _is_web_url(url):
-        raise fail(f"url '{article.url}' is not an http(s) address")
+        raise ArticleError(draft.source, f"url '{draft.url}' is not an http(s) address", draft.line)
     return url
 
 
-def _summary(article: Article, content: str, limit: int) -> str:
+def _summary(article: Article, limit: int) -> str:
     """The article's own summary, else its standfirst, else its opening paragraphs cut to `limit`."""
     if article.summary and (own := plain_text(xml_safe(article.summary))):
         return own
     if article.standfirst and (standfirst := one_line(article.standfirst)):
         return standfirst
     taken: list[str] = []
-    for paragraph in paragraphs_text(content):
+    for paragraph in opening_paragraphs(xml_safe(article.body), article.body_format, limit):
         candidate = " ".join([*taken, paragraph])
         if len(candidate) > limit:
             return cut(candidate, limit) if not taken else " ".join(taken)

@@ -1,8 +1,9 @@
 """select: entries in, feeds out. Pure: grouping, ordering, limits and archive pages.
 
 Every feed (the site's, and one per category, tag and author) is a head feed of
-the newest `feed_limit` entries plus RFC 5005 archive pages holding every older
-entry. Archive pages are cut from the oldest entry forward, `archive_page_size`
+the newest `feed_limit` entries; the site's (and, with `topic_archives`, each
+topic's) has RFC 5005 archive pages holding every older entry, with their full
+content only under `archive_content`. Archive pages are cut from the oldest entry forward, `archive_page_size`
 each, so a full page never changes when new articles arrive: only the head feed
 and the newest, filling page do (unless an entry in a full page is edited or
 removed, or an article is back-dated into it). Walking `prev-archive` links from the head meets
@@ -109,7 +110,8 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
     to a page that exists: a full page's bytes then never change again).
     """
     head_size = config.feed_limit
-    archived = list(reversed(ordered[head_size:]))  # oldest first
+    archiving = topic.kind == "site" or config.topic_archives
+    archived = list(reversed(ordered[head_size:])) if archiving else []  # oldest first
     size = config.archive_page_size
     pages = [archived[i : i + size] for i in range(0, len(archived), size)]
     if pages and len(pages[-1]) == size:
@@ -137,6 +139,7 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
                 current=head_files,
                 page=number,
                 empty_updated=feeds[-1].updated if number > 1 else EMPTY_FEED_UPDATED,
+                full_content=config.archive_content,
             )
         )
     return feeds
@@ -161,6 +164,7 @@ def _feed(
     current: FeedFiles | None = None,
     page: int | None = None,
     empty_updated: datetime = EMPTY_FEED_UPDATED,
+    full_content: bool = True,
 ) -> Feed:
     title = config.title
     if topic.kind != "site":
@@ -186,4 +190,5 @@ def _feed(
         current=current,
         hubs=(config.hub,) if config.hub else (),
         kind=topic.kind,
+        full_content=full_content,
     )

@@ -24,14 +24,16 @@ def render_json(feed: Feed) -> bytes:
         document["next_url"] = feed.url("json", feed.prev_archive)  # older entries
     if feed.hubs:
         document["hubs"] = [{"type": "WebSub", "url": hub} for hub in feed.hubs]
-    document["items"] = [_item(e) for e in feed.entries]
+    document["items"] = [_item(e, feed.full_content) for e in feed.entries]
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def _item(entry: Entry) -> dict[str, Any]:
+def _item(entry: Entry, full_content: bool = True) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
-    if entry.content_html:
+    if full_content and entry.content_html:
         item["content_html"] = entry.content_html
+    else:  # JSON Feed wants content of some kind: an archive page's is the summary
+        item["content_text"] = entry.summary
     if entry.summary:
         item["summary"] = entry.summary
     if entry.image:

@@ -71,7 +71,7 @@ def _generator(feed: Feed, fmt: FeedFormat) -> FeedGenerator:
     generator.link(href=feed.url(fmt), rel="self", type=MEDIA_TYPES[fmt])
     generator.link(href=feed.home_url, rel="alternate", type="text/html")  # FG-LAST: last
     for entry in feed.entries:
-        _add_entry(generator.add_entry(order="append"), entry, fmt)  # FG-PREPEND
+        _add_entry(generator.add_entry(order="append"), entry, fmt, feed.full_content)  # FG-PREPEND
     return generator
 
 
@@ -109,7 +109,7 @@ def _add_feed_links(parent: Any, feed: Feed, fmt: FeedFormat) -> None:
         anchor.addnext(etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS}))
 
 
-def _add_entry(item: FeedEntry, entry: Entry, fmt: FeedFormat) -> None:
+def _add_entry(item: FeedEntry, entry: Entry, fmt: FeedFormat, full_content: bool = True) -> None:
     item.id(entry.id)
     item.guid(entry.id, permalink=entry.id == entry.url)
     item.title(entry.title)
@@ -118,7 +118,7 @@ def _add_entry(item: FeedEntry, entry: Entry, fmt: FeedFormat) -> None:
     item.updated(entry.updated)  # FG-NOW
     if entry.summary:
         item.summary(entry.summary)
-    if entry.content_html:
+    if full_content and entry.content_html:
         item.content(entry.content_html, type="html")  # FG-CDATA
     if fmt == "atom":
         for author in entry.authors:
