@@ -6,24 +6,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from types import MappingProxyType
 
+from feeds.cache import CACHE_FILE, BuildCache, FileDigest, FileState, OutputState, dump_cache, load_cache
 from feeds.check import check_feed
 from feeds.config import SiteConfig
-from feeds.errors import BuildError, Problem
+from feeds.errors import ArticleError, BuildError, Problem
 from feeds.lint import lint
-from feeds.model import FORMATS, Article, Entry, Feed
-from feeds.prepare import prepare
-from feeds.read import Progress, read_articles
+from feeds.model import FORMATS, Article, Entry, Feed, FeedFormat
+from feeds.prepare import Draft, content_of, digest, prepare, settle
+from feeds.read import SIDECAR, Progress, file_key, limit_files, read_articles, read_file, scan_article_files
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
-from feeds.write import WriteReport, build_lock, remove_lock, write_file, write_files
+from feeds.write import Staging, WriteReport, build_lock, remove_lock, write_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +104,10 @@ def build_site(
         if progress is not None:
             progress("rendering", done, len(feeds))
         for fmt in FORMATS:
-            data = render(feed, fmt)
-            path = feed.files.path(fmt)
-            if failures := check_feed(fmt, data):
-                raise BuildError(f"{path}: the rendered feed fails our checks: {'; '.join(failures)}")
-            if len(data) > config.max_feed_bytes:
-                warnings.append(_too_large(config, path, len(data)))
+            path, data = render_checked(feed, fmt)
+            warnings += _size_warnings(config, path, data)
             files[path] = data
-    files[OPML_FILE] = render_opml(feeds, config.title)
-    files[HEAD_LINKS_FILE] = render_head_links(feeds[0])
-    files[INDEX_FILE] = render_index(feeds, config.title, config.description or config.title, config.language)
+    files.update(render_listings(feeds, config))
     return BuildResult(
         files=MappingProxyType(files),
         feeds=feeds,
@@ -119,6 +119,24 @@ def build_site(
     )
 
 
+def render_checked(feed: Feed, fmt: FeedFormat) -> tuple[str, bytes]:
+    """One feed in one format, and where it goes; a feed failing our checks stops the build."""
+    data = render(feed, fmt)
+    path = feed.files.path(fmt)
+    if failures := check_feed(fmt, data):
+        raise BuildError(f"{path}: the rendered feed fails our checks: {'; '.join(failures)}")
+    return path, data
+
+
+def render_listings(feeds: Sequence[Feed], config: SiteConfig) -> dict[str, bytes]:
+    """The files beside the feeds: the OPML list, the head links snippet, index.html."""
+    return {
+        OPML_FILE: render_opml(feeds, config.title),
+        HEAD_LINKS_FILE: render_head_links(feeds[0]),
+        INDEX_FILE: render_index(feeds, config.title, config.description or config.title, config.language),
+    }
+
+
 def run_build(
     config: SiteConfig,
     now: datetime,
@@ -127,8 +145,15 @@ def run_build(
     strict: bool = False,
     on_wait: Callable[[], None] | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BuildOutcome:
     """Read the site, build it and (unless `write` is false) publish it atomically.
+
+    Writing builds incrementally: files unchanged since the last build (by size and
+    mtime) are not read again, feeds whose entries did not change are not rendered
+    again (the build cache, `config.cache`, remembers both), and the bytes are those
+    a build from scratch would give. `workers` processes read the files that changed
+    (default: one per CPU when there are many; 1 reads in this process).
 
     Under `strict`, any rejected article means nothing is written. The registry is
     written before the feeds, so a crash in between never leaves feeds carrying ids
@@ -140,13 +165,277 @@ def run_build(
         return BuildOutcome(_build(config, now, progress, advise=True), None)
     created = not config.output_dir.exists()
     with build_lock(config.output_dir, on_wait):
-        result = _build(config, now, progress)
-        if not (strict and result.rejected):
-            registry_written = write_file(config.registry_path, dump_registry(result.registry))
-            return BuildOutcome(result, write_files(config.output_dir, result.files), registry_written)
+        cache = load_cache(config)
+        gathered = gather(config, cache, progress, workers)
+        registry = load_registry(config.registry_path)
+        settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
+        result_problems = (*gathered.problems, *settled.problems)
+        rejected = len({(p.path, p.line) for p in result_problems if p.severity == "error"})
+        if not (strict and rejected):
+            feeds = select_feeds(settled.entries, config)
+            feeds, contents = with_content(feeds, config, gathered, cache)
+            warnings: list[Problem] = []
+            outputs: dict[str, OutputState] = {}
+            with Staging(config.output_dir) as staging:
+                for done, feed in enumerate(feeds):
+                    if progress is not None:
+                        progress("rendering", done, len(feeds))
+                    fingerprint = feed_fingerprint(feed, gathered.fingerprints)
+                    for fmt in FORMATS:
+                        path = feed.files.path(fmt)
+                        if _unchanged(config.output_dir, path, cache.outputs.get(path), fingerprint):
+                            staging.keep(path)
+                            outputs[path] = cache.outputs[path]
+                            continue
+                        path, data = render_checked(feed, fmt)
+                        warnings += _size_warnings(config, path, data)
+                        staging.offer(path, data)
+                        outputs[path] = OutputState(fingerprint, 0, 0)
+                for path, data in render_listings(feeds, config).items():
+                    staging.offer(path, data)
+                if registry != settled.registry:
+                    registry_written = write_file(config.registry_path, dump_registry(settled.registry))
+                else:
+                    registry_written = False
+                written = staging.commit()
+            cache.outputs = {
+                path: _settled_state(config.output_dir, path, state) for path, state in outputs.items()
+            }
+            cache.contents = contents
+            write_file(config.cache_dir / CACHE_FILE, dump_cache(cache))
+            result = BuildResult(
+                files=OutputFiles(config.output_dir, (*outputs, *render_listings_names())),
+                feeds=feeds,
+                entries=settled.entries,
+                registry=settled.registry,
+                problems=(*result_problems, *warnings),
+                articles=gathered.articles,
+                held=settled.held,
+            )
+            return BuildOutcome(result, written, registry_written)
     if created:  # "nothing written" means no output folder either, not one holding our lock
         remove_lock(config.output_dir)
+    result = BuildResult(
+        files=MappingProxyType({}),
+        feeds=(),
+        entries=settled.entries,
+        registry=settled.registry,
+        problems=result_problems,
+        articles=gathered.articles,
+        held=settled.held,
+    )
     return BuildOutcome(result, None)
+
+
+def render_listings_names() -> tuple[str, ...]:
+    return (OPML_FILE, HEAD_LINKS_FILE, INDEX_FILE)
+
+
+class OutputFiles(Mapping[str, bytes]):
+    """The output files of a build that wrote them, read from the output folder when asked."""
+
+    def __init__(self, output_dir: Path, paths: Iterable[str]) -> None:
+        self._output_dir = output_dir
+        self._paths = tuple(sorted(set(paths)))
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._paths:
+            raise KeyError(path)
+        return (self._output_dir / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+# ----------------------------------------------------------------------------------------------
+# Gathering: every article file's drafts, from the cache where the file is unchanged
+# ----------------------------------------------------------------------------------------------
+
+PARALLEL_FROM = 200
+"""Fewer changed files than this are read in this process: starting workers costs more."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    drafts: tuple[Draft, ...]
+    fingerprints: Mapping[str, str]
+    """Each draft's fingerprint, by article key."""
+    problems: tuple[Problem, ...]
+    unreadable: frozenset[str]
+    articles: int
+    paths: Mapping[str, Path]
+    """Each article file's path, by file key."""
+
+
+def gather(
+    config: SiteConfig, cache: BuildCache, progress: Progress | None = None, workers: int | None = None
+) -> Gathered:
+    """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel).
+
+    `cache.files` is updated to what was found.
+    """
+    articles_dir = config.articles_dir
+    scanned = scan_article_files(articles_dir)
+    paths, problems = limit_files(articles_dir, [path for path, _ in scanned], config.limits)
+    states = {path: _state(path, status) for path, status in scanned[: len(paths)]}
+    keys = {path: file_key(path, articles_dir) for path in paths}
+    todo = [
+        path for path in paths if (hit := cache.files.get(keys[path])) is None or hit.state != states[path]
+    ]
+    jobs = [(path, articles_dir, config, states[path]) for path in todo]
+    fresh: dict[Path, FileDigest] = {}
+    count = workers or (os.cpu_count() or 1)
+    if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            chunk = max(1, min(256, len(jobs) // (count * 8) or 1))
+            for done, (path, found) in enumerate(
+                zip(todo, pool.map(_digest_job, jobs, chunksize=chunk), strict=True)
+            ):
+                fresh[path] = found
+                if progress is not None and done % 256 == 0:
+                    progress("reading", done, len(jobs))
+    else:
+        for done, job in enumerate(jobs):
+            if progress is not None:
+                progress("reading", done, len(jobs))
+            fresh[job[0]] = _digest_job(job)
+    files: dict[str, FileDigest] = {}
+    drafts: list[Draft] = []
+    fingerprints: dict[str, str] = {}
+    unreadable: set[str] = set()
+    articles = 0
+    for path in paths:
+        key = keys[path]
+        found = fresh.get(path) or cache.files[key]
+        files[key] = found
+        drafts += found.drafts
+        fingerprints.update((d.key, f) for d, f in zip(found.drafts, found.fingerprints, strict=True))
+        problems += found.problems
+        articles += found.articles
+        if found.unreadable:
+            unreadable.add(key)
+    cache.files = files
+    return Gathered(
+        tuple(drafts),
+        MappingProxyType(fingerprints),
+        tuple(problems),
+        frozenset(unreadable),
+        articles,
+        MappingProxyType({keys[path]: path for path in paths}),
+    )
+
+
+def _digest_job(job: tuple[Path, Path, SiteConfig, FileState]) -> FileDigest:
+    """Read one file and digest its articles (in a worker process, or in this one)."""
+    path, articles_dir, config, state = job
+    read = read_file(path, articles_dir, config.root, config.limits)
+    drafts: list[Draft] = []
+    problems = list(read.problems)
+    unreadable = read.unreadable
+    for article in read.articles:
+        try:
+            drafts.append(digest(article, config))
+        except ArticleError as exc:
+            problems.append(exc.problem)
+            unreadable = True  # a rejected article is not a removed one: its record stays
+    return FileDigest(
+        state=state,
+        drafts=tuple(drafts),
+        fingerprints=tuple(_fingerprint(repr(draft)) for draft in drafts),
+        problems=tuple(problems),
+        unreadable=unreadable,
+        articles=len(read.articles),
+    )
+
+
+def _state(path: Path, status: os.stat_result) -> FileState:
+    sidecar = path.with_suffix(SIDECAR)
+    try:
+        side = sidecar.stat()
+        sidecar_state: tuple[int, int] | None = (side.st_size, side.st_mtime_ns)
+    except OSError:
+        sidecar_state = None
+    return FileState(status.st_size, status.st_mtime_ns, sidecar_state)
+
+
+# ----------------------------------------------------------------------------------------------
+# Content, only for the entries that full-content feeds carry; fingerprints of feeds
+# ----------------------------------------------------------------------------------------------
+
+
+def with_content(
+    feeds: Sequence[Feed], config: SiteConfig, gathered: Gathered, cache: BuildCache
+) -> tuple[tuple[Feed, ...], dict[str, str]]:
+    """`feeds` with content in the entries of full-content feeds, and those contents by content key.
+
+    Contents come from the cache where the entry's draft and URL are unchanged; the
+    others' files are read again (only those).
+    """
+    needed = {entry.key: entry for feed in feeds if feed.full_content for entry in feed.entries}
+    contents: dict[str, str] = {}
+    missing: dict[str, list[Entry]] = {}
+    for key, entry in needed.items():
+        content_key = _content_key(entry, gathered.fingerprints)
+        if (known := cache.contents.get(content_key)) is not None:
+            contents[content_key] = known
+        else:
+            missing.setdefault(key.split("#", 1)[0], []).append(entry)
+    for file, entries in sorted(missing.items()):
+        read = read_file(gathered.paths[file], config.articles_dir, config.root, config.limits)
+        articles = {article.key: article for article in read.articles}
+        for entry in entries:
+            article = articles.get(entry.key)  # None if the file changed under the build
+            content = "" if article is None else content_of(article, entry)
+            contents[_content_key(entry, gathered.fingerprints)] = content
+    filled = {
+        key: replace(entry, content_html=contents[_content_key(entry, gathered.fingerprints)])
+        for key, entry in needed.items()
+    }
+    return (
+        tuple(
+            replace(feed, entries=tuple(filled[e.key] for e in feed.entries)) if feed.full_content else feed
+            for feed in feeds
+        ),
+        contents,
+    )
+
+
+def _content_key(entry: Entry, fingerprints: Mapping[str, str]) -> str:
+    return f"{fingerprints[entry.key]} {entry.url}"
+
+
+def feed_fingerprint(feed: Feed, fingerprints: Mapping[str, str]) -> str:
+    """A hash of everything a feed's files say: the feed's own fields, and each entry's draft and times."""
+    parts = [repr(replace(feed, entries=()))]
+    parts += [f"{fingerprints[e.key]} {e.id} {e.url} {e.published!r} {e.updated!r}" for e in feed.entries]
+    return _fingerprint("\0".join(parts))
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _unchanged(output_dir: Path, path: str, known: OutputState | None, fingerprint: str) -> bool:
+    """Whether the file at `path` is what the last build wrote from a feed with this fingerprint."""
+    if known is None or known.fingerprint != fingerprint:
+        return False
+    try:
+        status = (output_dir / path).stat()
+    except OSError:
+        return False
+    return (status.st_size, status.st_mtime_ns) == (known.size, known.mtime_ns)
+
+
+def _settled_state(output_dir: Path, path: str, state: OutputState) -> OutputState:
+    try:
+        status = (output_dir / path).stat()
+    except OSError:
+        return OutputState("", 0, 0)
+    return OutputState(state.fingerprint, status.st_size, status.st_mtime_ns)
 
 
 def _build(
@@ -159,10 +448,14 @@ def _build(
     )
 
 
-def _too_large(config: SiteConfig, path: str, size: int) -> Problem:
-    return Problem(
-        f"{config.output}/{path}",
-        f"is {size:,} bytes, more than max_feed_bytes ({config.max_feed_bytes:,}); many readers refuse "
-        "large feeds: lower feed_limit or summarise",
-        severity="warning",
-    )
+def _size_warnings(config: SiteConfig, path: str, data: bytes) -> list[Problem]:
+    if len(data) <= config.max_feed_bytes:
+        return []
+    return [
+        Problem(
+            f"{config.output}/{path}",
+            f"is {len(data):,} bytes, more than max_feed_bytes ({config.max_feed_bytes:,}); many readers "
+            "refuse large feeds: lower feed_limit or summarise",
+            severity="warning",
+        )
+    ]

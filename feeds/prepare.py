@@ -168,12 +168,14 @@ def prepare(
     """
     drafts: list[Draft] = []
     problems: list[Problem] = []
+    rejected: set[str] = set()
     for article in articles:
         try:
             drafts.append(digest(article, config))
         except ArticleError as exc:
             problems.append(exc.problem)
-    settled = settle(drafts, config, registry, now, unreadable)
+            rejected.add(article.key.split("#", 1)[0])  # a rejected article is not a removed one
+    settled = settle(drafts, config, registry, now, {*unreadable, *rejected})
     by_key = {article.key: article for article in articles}
     entries = tuple(replace(e, content_html=content_of(by_key[e.key], e)) for e in settled.entries)
     return Prepared(entries, settled.registry, (*problems, *settled.problems), settled.held)

@@ -37,7 +37,10 @@ def site_files(site: NewSite) -> dict[str, str]:
     return {
         "feeds.toml": _config(site),
         "articles/welcome.md": _welcome(site),
-        ".gitignore": "# Built by `feeds build`: publish it, do not commit it.\n/public/\n",
+        ".gitignore": (
+            "# Built by `feeds build`: publish it, do not commit it.\n/public/\n"
+            "# The build cache: what earlier builds read and rendered (safe to delete).\n/.feeds-cache/\n"
+        ),
     }
 
 

@@ -22,6 +22,7 @@ def _c1_table() -> dict[int, str | None]:
 
 
 _C1 = _c1_table()
+_HAS_C1 = re.compile("[\x80-\x9f]")
 
 
 def xml_safe(text: str) -> str:
@@ -33,7 +34,8 @@ def xml_safe(text: str) -> str:
     that punctuation: they are turned into it here (as browsers do), or removed where
     Windows-1252 has nothing at that code.
     """
-    return _NOT_XML.sub("", text).translate(_C1)
+    text = _NOT_XML.sub("", text)
+    return text.translate(_C1) if _HAS_C1.search(text) else text
 
 
 def one_line(text: str) -> str:

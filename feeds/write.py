@@ -47,32 +47,94 @@ def safe_target(output_dir: Path, relative: str) -> Path:
 def write_files(output_dir: Path, files: Mapping[str, bytes]) -> WriteReport:
     """Replace every changed file, all or none; leave unchanged files alone.
 
-    Two phases: every changed file is first written and synced to a temporary file
-    beside it; only when all of them are safely on disk are they renamed into place.
-    A failure in the first phase (a full disk, a read-only folder) removes the
-    temporary files and replaces nothing. Then the files the previous build wrote
-    (its manifest says which) that this build does not produce are removed; files we
-    never wrote are never touched.
+    Two phases: every changed file is first written to a temporary file beside it and
+    synced; only when all of them are safely on disk are they renamed into place. A
+    failure in the first phase (a full disk, a read-only folder) removes the temporary
+    files and replaces nothing. Then the files the previous build wrote (its manifest
+    says which) that this build does not produce are removed; files we never wrote are
+    never touched.
     """
-    targets = {relative: safe_target(output_dir, relative) for relative in sorted(files)}
-    changed = [relative for relative, target in targets.items() if not _holds(target, files[relative])]
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for relative in changed:
-            staged.append((_stage(targets[relative], files[relative]), targets[relative]))
-    except BaseException:
-        for temporary, _ in staged:
+    with Staging(output_dir) as staging:
+        for relative in sorted(files):
+            staging.offer(relative, files[relative])
+        return staging.commit()
+
+
+class Staging:
+    """An all-or-none replacement of output files, offered one at a time (bounded memory).
+
+    `offer` stages a file whose bytes differ from what is on disk (a temporary file
+    beside it) and `keep` declares one the build knows unchanged without rendering it;
+    `commit` syncs every staged file to disk at once, then renames them into place and
+    removes the files the previous build wrote and this one did not. Leaving the `with`
+    block without `commit` (an error) removes the staged files and replaces nothing.
+    """
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self._staged: list[tuple[str, Path, Path]] = []
+        self._unchanged: list[str] = []
+        self._produced: set[str] = set()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for _, temporary, _ in self._staged:
             with contextlib.suppress(OSError):
                 temporary.unlink()
-        raise
+        self._staged = []
+
+    def offer(self, relative: str, data: bytes) -> None:
+        target = safe_target(self.output_dir, relative)
+        self._produced.add(relative)
+        if _holds(target, data):
+            self._unchanged.append(relative)
+        else:
+            self._staged.append((relative, _stage(target, data, sync=False), target))
+
+    def keep(self, relative: str) -> None:
+        self._produced.add(relative)
+        self._unchanged.append(relative)
+
+    def commit(self) -> WriteReport:
+        staged, self._staged = self._staged, []
+        try:
+            _sync_files([(temporary, target) for _, temporary, target in staged])
+        except BaseException:
+            self._staged = staged
+            raise
+        for _, temporary, target in staged:
+            _commit(temporary, target)
+        for folder in sorted({target.parent for _, _, target in staged}):
+            _sync_folder(folder)
+        removed = _remove_stale(self.output_dir, self._produced)
+        manifest = (json.dumps(sorted(self._produced), indent=0) + "\n").encode()
+        write_file(self.output_dir / MANIFEST_NAME, manifest)
+        changed = sorted(relative for relative, _, _ in staged)
+        return WriteReport(tuple(changed), tuple(sorted(self._unchanged)), tuple(removed))
+
+
+def _sync_files(staged: list[tuple[Path, Path]]) -> None:
+    """Every staged (temporary, target) file on disk. Many: one sync of the file system, not one each."""
+    if len(staged) > _SYNC_ONE_BY_ONE:
+        os.sync()
+        return
     for temporary, target in staged:
-        _commit(temporary, target)
-    for folder in sorted({target.parent for _, target in staged}):
-        _sync_folder(folder)
-    removed = _remove_stale(output_dir, set(files))
-    write_file(output_dir / MANIFEST_NAME, (json.dumps(sorted(files), indent=0) + "\n").encode())
-    unchanged = [relative for relative in targets if relative not in set(changed)]
-    return WriteReport(tuple(changed), tuple(unchanged), tuple(removed))
+        try:
+            descriptor = os.open(temporary, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        except OSError as exc:
+            raise BuildError(
+                f"{target}: cannot write ({exc.strerror}); the previous files are untouched"
+            ) from None
+
+
+_SYNC_ONE_BY_ONE = 16
+"""Up to this many staged files are synced one by one; more, by one `sync` (each fsync waits for the disk)."""
 
 
 def _remove_stale(output_dir: Path, keep: set[str]) -> list[str]:
@@ -125,8 +187,8 @@ def _holds(target: Path, data: bytes) -> bool:
         raise BuildError(f"{target}: cannot read the current file ({exc.strerror})") from None
 
 
-def _stage(target: Path, data: bytes) -> Path:
-    """`data` written and synced to a temporary file beside `target` (a dotfile, never served)."""
+def _stage(target: Path, data: bytes, *, sync: bool = True) -> Path:
+    """`data` written (and synced) to a temporary file beside `target` (a dotfile, never served)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -139,7 +201,8 @@ def _stage(target: Path, data: bytes) -> Path:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if sync:
+                os.fsync(stream.fileno())
         temporary.chmod(0o644)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -6,6 +6,7 @@ edge that lists the folder and reads the bytes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,16 @@ def parse_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Ar
         return [ArticleError(source.path, f"cannot be read ({type(exc).__name__}: {exc})")]
 
 
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """What one article file gave: its articles (a JSON file may hold several) and problems."""
+
+    articles: tuple[Article, ...]
+    problems: tuple[Problem, ...]
+    unreadable: bool
+    """The file gave an error: what it holds is unknown this time (its articles are not retired)."""
+
+
 def read_articles(
     articles_dir: Path, root: Path, limits: Limits = DEFAULT_LIMITS, progress: Progress | None = None
 ) -> ReadResult:
@@ -63,81 +74,115 @@ def read_articles(
     articles: list[Article] = []
     problems: list[Problem] = []
     unreadable: set[str] = set()
-    paths = find_article_files(articles_dir)
-    if len(paths) > limits.max_articles:
-        problems.append(
-            Problem(
-                articles_dir.as_posix(),
-                f"holds {len(paths):,} article files, more than max_articles ({limits.max_articles:,}); "
-                f"the last {len(paths) - limits.max_articles:,} in path order were not read",
-            )
-        )
-        paths = paths[: limits.max_articles]
+    paths, too_many = limit_files(articles_dir, find_article_files(articles_dir), limits)
+    problems += too_many
     inside = articles_dir.resolve()
     for done, path in enumerate(paths):
         if progress is not None:
             progress("reading", done, len(paths))
-        shown = _shown(path, root)
-        key = path.relative_to(articles_dir).as_posix()
-        if not path.resolve().is_relative_to(inside):
-            problems.append(Problem(shown, "is a link to a file outside the articles folder; skipped"))
-            continue
-        try:
-            size = path.stat().st_size
-            if size > limits.max_article_bytes:
-                problems.append(
-                    Problem(
-                        shown,
-                        f"is {size:,} bytes, more than max_article_bytes ({limits.max_article_bytes:,})",
-                    )
-                )
-                unreadable.add(key)
-                continue
-            data = path.read_bytes()
-            sidecar_path = path.with_suffix(SIDECAR)
-            sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
-        except OSError as exc:
-            problems.append(Problem(shown, f"cannot read: {exc.strerror}"))
-            unreadable.add(key)
-            continue
-        data, encoding = to_utf8(data)
+        read = read_file(path, articles_dir, root, limits, inside)
+        articles += read.articles
+        problems += read.problems
+        if read.unreadable:
+            unreadable.add(file_key(path, articles_dir))
+    return ReadResult(tuple(articles), tuple(problems), len(paths), frozenset(unreadable))
+
+
+def limit_files(articles_dir: Path, paths: list[Path], limits: Limits) -> tuple[list[Path], list[Problem]]:
+    """The first `max_articles` paths, and the problem of the rest, if there are more."""
+    if len(paths) <= limits.max_articles:
+        return paths, []
+    problem = Problem(
+        articles_dir.as_posix(),
+        f"holds {len(paths):,} article files, more than max_articles ({limits.max_articles:,}); "
+        f"the last {len(paths) - limits.max_articles:,} in path order were not read",
+    )
+    return paths[: limits.max_articles], [problem]
+
+
+def file_key(path: Path, articles_dir: Path) -> str:
+    """A file's registry key: its path inside the articles folder, `/`-separated."""
+    return path.relative_to(articles_dir).as_posix()
+
+
+def read_file(
+    path: Path, articles_dir: Path, root: Path, limits: Limits = DEFAULT_LIMITS, inside: Path | None = None
+) -> FileRead:
+    """Read one article file (and its sidecar): its articles, or the problems that stop them."""
+    shown = _shown(path, root)
+    key = file_key(path, articles_dir)
+    problems: list[Problem] = []
+    if not path.resolve().is_relative_to(inside or articles_dir.resolve()):
+        outside = Problem(shown, "is a link to a file outside the articles folder; skipped")
+        return FileRead((), (outside,), False)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_article_bytes:
+            message = f"is {size:,} bytes, more than max_article_bytes ({limits.max_article_bytes:,})"
+            return FileRead((), (Problem(shown, message),), True)
+        data = path.read_bytes()
+        sidecar_path = path.with_suffix(SIDECAR)
+        sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
+    except OSError as exc:
+        return FileRead((), (Problem(shown, f"cannot read: {exc.strerror}"),), True)
+    data, encoding = to_utf8(data)
+    if encoding is not None:
+        problems.append(
+            Problem(
+                shown, f"is not UTF-8: read as {encoding} (detected); save it as UTF-8", severity="warning"
+            )
+        )
+    if sidecar is not None:
+        sidecar, encoding = to_utf8(sidecar)
         if encoding is not None:
             problems.append(
                 Problem(
-                    shown,
-                    f"is not UTF-8: read as {encoding} (detected); save it as UTF-8",
+                    _shown(sidecar_path, root),
+                    f"is not UTF-8: read as {encoding} (detected)",
                     severity="warning",
                 )
             )
-        if sidecar is not None:
-            sidecar, encoding = to_utf8(sidecar)
-            if encoding is not None:
-                problems.append(
-                    Problem(
-                        _shown(sidecar_path, root),
-                        f"is not UTF-8: read as {encoding} (detected)",
-                        severity="warning",
-                    )
-                )
-        for result in parse_source(SourceFile(shown, data, sidecar, key), limits):
-            if isinstance(result, ArticleError):
-                problems.append(result.problem)
-                unreadable.add(key)
-            else:
-                articles.append(result)
-    return ReadResult(tuple(articles), tuple(problems), len(paths), frozenset(unreadable))
+    articles: list[Article] = []
+    unreadable = False
+    for result in parse_source(SourceFile(shown, data, sidecar, key), limits):
+        if isinstance(result, ArticleError):
+            problems.append(result.problem)
+            unreadable = True
+        else:
+            articles.append(result)
+    return FileRead(tuple(articles), tuple(problems), unreadable)
 
 
 def find_article_files(articles_dir: Path) -> list[Path]:
     """Article files below `articles_dir`, sorted; hidden files and sidecars are skipped."""
-    found = [
-        path
-        for path in articles_dir.rglob("*")
-        if path.suffix.lower() in READERS
-        and not any(part.startswith(".") for part in path.relative_to(articles_dir).parts)
-        and path.is_file()
-    ]
-    return sorted(found, key=lambda p: p.relative_to(articles_dir).as_posix())
+    return [path for path, _ in scan_article_files(articles_dir)]
+
+
+def scan_article_files(articles_dir: Path) -> list[tuple[Path, os.stat_result]]:
+    """Article files below `articles_dir` with their status, in path order; hidden ones skipped.
+
+    One `scandir` walk: at 100,000 files, much faster than globbing and then asking each.
+    """
+    found: list[tuple[str, Path, os.stat_result]] = []
+    folders = [(articles_dir, "")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for item in entries:
+            if item.name.startswith("."):
+                continue
+            try:
+                if item.is_dir(follow_symlinks=False):  # linked folders are not walked
+                    folders.append((Path(item.path), f"{prefix}{item.name}/"))
+                elif Path(item.name).suffix.lower() in READERS and item.is_file():
+                    found.append((prefix + item.name, Path(item.path), item.stat()))
+            except OSError:
+                continue
+    found.sort(key=lambda row: row[0])
+    return [(path, status) for _, path, status in found]
 
 
 def _shown(path: Path, root: Path) -> str:
