@@ -19,10 +19,10 @@ from types import MappingProxyType
 from feeds.cache import CACHE_FILE, BuildCache, FileDigest, FileState, OutputState, dump_cache, load_cache
 from feeds.check import check_feed
 from feeds.config import SiteConfig
-from feeds.errors import ArticleError, BuildError, Problem
+from feeds.errors import BuildError, Problem
 from feeds.lint import lint
 from feeds.model import FORMATS, Article, Entry, Feed, FeedFormat
-from feeds.prepare import Draft, content_of, digest, prepare, settle
+from feeds.prepare import Draft, Prepared, content_of, digest_all, settle
 from feeds.read import SIDECAR, Progress, file_key, limit_files, read_articles, read_file, scan_article_files
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
@@ -88,7 +88,9 @@ def build_site(
 
     With `advise`, the problems include lint's advice (long titles, missing summaries...).
     """
-    prepared = prepare(articles, config, registry, now, unreadable)
+    drafts, failed, rejected_files = digest_all(articles, config)
+    settled = settle(drafts, config, registry, now, {*unreadable, *rejected_files})
+    prepared = Prepared(settled.entries, settled.registry, (*failed, *settled.problems), settled.held)
     published = {entry.key for entry in prepared.entries}
     rejected = {problem.path for problem in prepared.problems}
     # Advice for what is published or waiting, not for articles already rejected.
@@ -97,7 +99,8 @@ def build_site(
         if advise
         else []
     )
-    feeds = select_feeds(prepared.entries, config)
+    by_key = {article.key: article for article in articles}
+    feeds = with_content(select_feeds(prepared.entries, config), lambda e: content_of(by_key[e.key], e))
     files: dict[str, bytes] = {}
     warnings: list[Problem] = []
     for done, feed in enumerate(feeds):
@@ -172,8 +175,8 @@ def run_build(
         result_problems = (*gathered.problems, *settled.problems)
         rejected = len({(p.path, p.line) for p in result_problems if p.severity == "error"})
         if not (strict and rejected):
-            feeds = select_feeds(settled.entries, config)
-            feeds, contents = with_content(feeds, config, gathered, cache)
+            content = _CachedContent(config, gathered, cache)
+            feeds = with_content(select_feeds(settled.entries, config), content)
             warnings: list[Problem] = []
             outputs: dict[str, OutputState] = {}
             with Staging(config.output_dir) as staging:
@@ -201,7 +204,7 @@ def run_build(
             cache.outputs = {
                 path: _settled_state(config.output_dir, path, state) for path, state in outputs.items()
             }
-            cache.contents = contents
+            cache.contents = content.made
             write_file(config.cache_dir / CACHE_FILE, dump_cache(cache))
             result = BuildResult(
                 files=OutputFiles(config.output_dir, (*outputs, *render_listings_names())),
@@ -287,7 +290,7 @@ def gather(
     ]
     jobs = [(path, articles_dir, config, states[path]) for path in todo]
     fresh: dict[Path, FileDigest] = {}
-    count = workers or (os.cpu_count() or 1)
+    count = workers or _cpus()
     if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
@@ -329,25 +332,24 @@ def gather(
     )
 
 
+def _cpus() -> int:
+    """CPUs this process may use (fewer than the machine's in a container or under taskset)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _digest_job(job: tuple[Path, Path, SiteConfig, FileState]) -> FileDigest:
     """Read one file and digest its articles (in a worker process, or in this one)."""
     path, articles_dir, config, state = job
     read = read_file(path, articles_dir, config.root, config.limits)
-    drafts: list[Draft] = []
-    problems = list(read.problems)
-    unreadable = read.unreadable
-    for article in read.articles:
-        try:
-            drafts.append(digest(article, config))
-        except ArticleError as exc:
-            problems.append(exc.problem)
-            unreadable = True  # a rejected article is not a removed one: its record stays
+    drafts, problems, rejected = digest_all(read.articles, config)
     return FileDigest(
         state=state,
         drafts=tuple(drafts),
         fingerprints=tuple(_fingerprint(repr(draft)) for draft in drafts),
-        problems=tuple(problems),
-        unreadable=unreadable,
+        problems=(*read.problems, *problems),
+        unreadable=read.unreadable or bool(rejected),
         articles=len(read.articles),
     )
 
@@ -367,41 +369,48 @@ def _state(path: Path, status: os.stat_result) -> FileState:
 # ----------------------------------------------------------------------------------------------
 
 
-def with_content(
-    feeds: Sequence[Feed], config: SiteConfig, gathered: Gathered, cache: BuildCache
-) -> tuple[tuple[Feed, ...], dict[str, str]]:
-    """`feeds` with content in the entries of full-content feeds, and those contents by content key.
+def with_content(feeds: Sequence[Feed], content: Callable[[Entry], str]) -> tuple[Feed, ...]:
+    """`feeds` with `content(entry)` in the entries of full-content feeds (the others carry summaries).
 
-    Contents come from the cache where the entry's draft and URL are unchanged; the
-    others' files are read again (only those).
+    Content is the costly part of an entry, so it is made only for the entries that
+    some feed publishes in full: the head feeds', not the archive pages'.
     """
-    needed = {entry.key: entry for feed in feeds if feed.full_content for entry in feed.entries}
-    contents: dict[str, str] = {}
-    missing: dict[str, list[Entry]] = {}
-    for key, entry in needed.items():
-        content_key = _content_key(entry, gathered.fingerprints)
-        if (known := cache.contents.get(content_key)) is not None:
-            contents[content_key] = known
-        else:
-            missing.setdefault(key.split("#", 1)[0], []).append(entry)
-    for file, entries in sorted(missing.items()):
-        read = read_file(gathered.paths[file], config.articles_dir, config.root, config.limits)
-        articles = {article.key: article for article in read.articles}
-        for entry in entries:
+    filled: dict[str, Entry] = {}
+    for feed in feeds:
+        if feed.full_content:
+            for entry in feed.entries:
+                if entry.key not in filled:
+                    filled[entry.key] = replace(entry, content_html=content(entry))
+    return tuple(
+        replace(feed, entries=tuple(filled[e.key] for e in feed.entries)) if feed.full_content else feed
+        for feed in feeds
+    )
+
+
+class _CachedContent:
+    """Content from the cache where an entry's draft and URL are unchanged; else its file is read again."""
+
+    def __init__(self, config: SiteConfig, gathered: Gathered, cache: BuildCache) -> None:
+        self._config = config
+        self._gathered = gathered
+        self._known = cache.contents
+        self.made: dict[str, str] = {}
+        """Every content given out, by content key: what the next build's cache keeps."""
+        self._read: dict[str, dict[str, Article]] = {}
+
+    def __call__(self, entry: Entry) -> str:
+        key = _content_key(entry, self._gathered.fingerprints)
+        content = self._known.get(key)
+        if content is None:
+            file = entry.key.split("#", 1)[0]
+            if (articles := self._read.get(file)) is None:
+                config = self._config
+                read = read_file(self._gathered.paths[file], config.articles_dir, config.root, config.limits)
+                articles = self._read[file] = {article.key: article for article in read.articles}
             article = articles.get(entry.key)  # None if the file changed under the build
             content = "" if article is None else content_of(article, entry)
-            contents[_content_key(entry, gathered.fingerprints)] = content
-    filled = {
-        key: replace(entry, content_html=contents[_content_key(entry, gathered.fingerprints)])
-        for key, entry in needed.items()
-    }
-    return (
-        tuple(
-            replace(feed, entries=tuple(filled[e.key] for e in feed.entries)) if feed.full_content else feed
-            for feed in feeds
-        ),
-        contents,
-    )
+        self.made[key] = content
+        return content
 
 
 def _content_key(entry: Entry, fingerprints: Mapping[str, str]) -> str:

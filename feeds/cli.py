@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--ping", action="store_true", help="tell the WebSub hub (feeds.toml 'hub') which feeds changed"
     )
+    build.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="processes that read changed articles (default: one per CPU when many changed; 1: none)",
+    )
     build.set_defaults(run=_build)
 
     check = commands.add_parser("check", help="read and check everything, write nothing")
@@ -139,6 +146,16 @@ def _site_options(command: argparse.ArgumentParser) -> None:
     volume.add_argument("-v", "--verbose", action="store_true", help="also list every file written")
 
 
+def _jobs(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{text}'")
+    return number
+
+
 def _load(args: argparse.Namespace) -> tuple[SiteConfig, datetime]:
     config = load_config(args.config)
     if args.articles is not None:
@@ -169,6 +186,7 @@ def _build(args: argparse.Namespace) -> int:
             strict=args.strict,
             on_wait=lambda: _warn("another build of this site is running; waiting for it to finish"),
             progress=progress,
+            workers=args.jobs,
         )
     status = _report(args, outcome, "built", time.perf_counter() - started)
     if args.ping and outcome.written is not None:

@@ -166,6 +166,21 @@ def prepare(
     `unreadable` names files that could not be read this time: their articles are
     not taken for removed. Any other registered article that is gone is retired.
     """
+    drafts, problems, rejected = digest_all(articles, config)
+    settled = settle(drafts, config, registry, now, {*unreadable, *rejected})
+    by_key = {article.key: article for article in articles}
+    entries = tuple(replace(e, content_html=content_of(by_key[e.key], e)) for e in settled.entries)
+    return Prepared(entries, settled.registry, (*problems, *settled.problems), settled.held)
+
+
+def digest_all(
+    articles: Sequence[Article], config: SiteConfig
+) -> tuple[list[Draft], list[Problem], set[str]]:
+    """Drafts of `articles`, the problems of those rejected, and the files these came from.
+
+    A rejected article is not a removed one: its file is to be treated as unreadable,
+    so that its registry record is not retired.
+    """
     drafts: list[Draft] = []
     problems: list[Problem] = []
     rejected: set[str] = set()
@@ -174,11 +189,8 @@ def prepare(
             drafts.append(digest(article, config))
         except ArticleError as exc:
             problems.append(exc.problem)
-            rejected.add(article.key.split("#", 1)[0])  # a rejected article is not a removed one
-    settled = settle(drafts, config, registry, now, {*unreadable, *rejected})
-    by_key = {article.key: article for article in articles}
-    entries = tuple(replace(e, content_html=content_of(by_key[e.key], e)) for e in settled.entries)
-    return Prepared(entries, settled.registry, (*problems, *settled.problems), settled.held)
+            rejected.add(article.key.split("#", 1)[0])
+    return drafts, problems, rejected
 
 
 def settle(
