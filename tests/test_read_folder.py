@@ -154,3 +154,15 @@ def test_an_empty_articles_folder_reads_nothing(tmp_path: Path) -> None:
     articles, root = _site(tmp_path, {})
     result = read_articles(articles, root)
     assert (result.articles, result.problems, result.files) == ((), (), 0)
+
+
+def test_an_empty_export_is_an_error_and_its_articles_are_not_taken_for_removed(tmp_path: Path) -> None:
+    # An export that failed half-way leaves an empty file: retiring all it held would be wrong.
+    articles, root = _site(tmp_path, {"export.jsonl": "\n", "list.json": "[]", "items.json": '{"items": []}'})
+    result = read_articles(articles, root)
+    assert [str(p) for p in result.problems] == [
+        "articles/export.jsonl: error: holds no records",
+        "articles/items.json: error: holds no records",
+        "articles/list.json: error: holds no records",
+    ]
+    assert result.unreadable == {"export.jsonl", "items.json", "list.json"}

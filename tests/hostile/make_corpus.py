@@ -400,12 +400,16 @@ def _cases() -> Iterator[Case]:
     yield Case(
         "empty.jsonl",
         b"",
-        "warning",
-        "an empty JSON Lines export",
-        message="no records|empty",
-        entries=0,
-        bug="an empty .jsonl (or a .json holding []) is read silently: an export that failed "
-        "retires every article it used to hold, and nobody is told",
+        "error",
+        "an empty JSON Lines export: most likely a failed export, so the articles it held stay",
+        message="holds no records",
+    )
+    yield Case(
+        "empty-list.json",
+        b"[]\n",
+        "error",
+        "a JSON export holding an empty list: most likely a failed export, so the articles it held stay",
+        message="holds no records",
     )
     yield Case("blank.txt", b" \n\t\n\r\n   \n", "error", "white space only", message="missing title")
     yield Case(
