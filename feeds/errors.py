@@ -7,6 +7,7 @@ a `ConfigError` is a usage problem (2), a `BuildError` a failed build (1), and a
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -72,3 +73,22 @@ def type_name(value: object) -> str:
     if isinstance(value, str):
         return "text"
     return type(value).__name__
+
+
+QUOTED_MAX = 80
+"""About how many characters of a value a message quotes."""
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 2
+_SHORT.maxtuple = _SHORT.maxlist = _SHORT.maxdict = _SHORT.maxset = _SHORT.maxfrozenset = 4
+_SHORT.maxstring = _SHORT.maxlong = _SHORT.maxother = QUOTED_MAX
+
+
+def quoted(value: object) -> str:
+    """`value` as a message quotes it: its repr, cut to about `QUOTED_MAX` characters.
+
+    Messages quote what the user wrote, and that may be huge (a YAML alias bomb is 9**9
+    strings once expanded): the repr is bounded while it is built, not cut afterwards.
+    A repr also escapes control characters, so the message stays on one line.
+    """
+    return _SHORT.repr(value)

@@ -24,7 +24,7 @@ from slugify import slugify
 from feeds.config import SiteConfig
 from feeds.content import body_html, paragraphs_text, plain_text, sanitise
 from feeds.dates import DateError, in_zone, parse_date
-from feeds.errors import ArticleError, Fail, Problem
+from feeds.errors import ArticleError, Fail, Problem, quoted
 from feeds.model import Article, Author, Entry, Origin
 from feeds.registry import Record, Registry, content_hash
 from feeds.text import cut, one_line, xml_safe
@@ -213,10 +213,10 @@ def _slug(article: Article, fail: Fail) -> str:
     if article.slug is not None:
         given = article.slug.strip()
         if "/" in given or "\\" in given or ".." in given:
-            raise fail(f"slug '{given}' must be one path segment (no '/', '\\' or '..')")
+            raise fail(f"slug {quoted(given)} must be one path segment (no '/', '\\' or '..')")
         slug = slugify(given, max_length=_SLUG_MAX)
         if not slug:
-            raise fail(f"slug '{given}' has no letters or digits to make a URL of")
+            raise fail(f"slug {quoted(given)} has no letters or digits to make a URL of")
         return str(slug)
     # One record of many shares its file's name: its title names it instead.
     shared_file = "#" in article.key
@@ -240,7 +240,7 @@ def _url(article: Article, config: SiteConfig, slug: str, published: datetime, f
         )
         url = _uri(urljoin(config.base_url, _site_relative(path)))
     if not _is_web_url(url):
-        raise fail(f"url '{article.url}' is not an http(s) address")
+        raise fail(f"url {quoted(article.url)} is not an http(s) address")
     return url
 
 

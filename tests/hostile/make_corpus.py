@@ -679,8 +679,6 @@ def _cases() -> Iterator[Case]:
         "error",
         "a YAML alias bomb given as the draft flag",
         message="'draft' must be true or false",
-        bug="the error message repr()s the value: 9**9 strings, about 40 s and gigabytes of memory",
-        hangs=True,
     )
     yield Case(
         "yaml-deep.md",
