@@ -7,6 +7,7 @@ a `ConfigError` is a usage problem (2), a `BuildError` a failed build (1), and a
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,9 +25,23 @@ class Problem:
     line: int | None = None
     severity: Severity = "error"
 
+    @property
+    def where(self) -> str:
+        """`path[:line]` as shown (a file name may hold a newline: see `printable`)."""
+        path = printable(self.path)
+        return path if self.line is None else f"{path}:{self.line}"
+
     def __str__(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.severity}: {self.message}"
+        return f"{self.where}: {self.severity}: {printable(self.message)}"
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""Controls, line separators, and the lone surrogates that stand for a name's undecodable bytes."""
+
+
+def printable(text: str) -> str:
+    """`text` with what would break or garble its line escaped (`\\n`, `\\x1b`, `\\udce9`)."""
+    return _UNPRINTABLE.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
 
 
 class FeedsError(Exception):

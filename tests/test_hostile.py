@@ -476,7 +476,6 @@ def test_a_file_name_that_is_not_utf8_rejects_one_article_only(empty_site: Path)
     assert b"Fine" in (empty_site / "public" / "atom.xml").read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason="a newline in a file name splits its problem over two lines")
 def test_a_file_name_with_a_newline_is_reported_on_one_line(empty_site: Path) -> None:
     (empty_site / "articles" / "two\nlines.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
     done = _build_in_a_box(empty_site, seconds=60)
