@@ -79,6 +79,9 @@ def read_articles(
             progress("reading", done, len(paths))
         shown = _shown(path, root)
         key = path.relative_to(articles_dir).as_posix()
+        if (name_error := _name_error(key)) is not None:
+            problems.append(Problem(shown, name_error))
+            continue
         if not path.resolve().is_relative_to(inside):
             problems.append(Problem(shown, "is a link to a file outside the articles folder; skipped"))
             continue
@@ -138,6 +141,18 @@ def find_article_files(articles_dir: Path) -> list[Path]:
         and path.is_file()
     ]
     return sorted(found, key=lambda p: p.relative_to(articles_dir).as_posix())
+
+
+def _name_error(key: str) -> str | None:
+    """Why a file's name cannot be published, if it cannot: its bytes must be UTF-8.
+
+    Python hands undecodable bytes of a name over as lone surrogates (PEP 383); no registry,
+    URL or feed can carry those.
+    """
+    undecodable = next((c for c in key if "\udc80" <= c <= "\udcff"), None)
+    if undecodable is None:
+        return None
+    return f"its name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}); rename it"
 
 
 def _shown(path: Path, root: Path) -> str:
