@@ -68,6 +68,9 @@ class ArticleError(FeedsError):
 Fail = Callable[[str], ArticleError]
 """Makes the `ArticleError` for one article from a message (its path and line already known)."""
 
+Warn = Callable[[str], None]
+"""Reports a warning about one article from a message (its path and line already known)."""
+
 
 class BuildError(FeedsError):
     """The build as a whole failed; nothing in the output folder was replaced."""

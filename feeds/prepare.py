@@ -24,7 +24,7 @@ from slugify import slugify
 from feeds.config import SiteConfig
 from feeds.content import body_html, paragraphs_text, plain_text, sanitise
 from feeds.dates import DateError, in_zone, parse_date
-from feeds.errors import ArticleError, Fail, Problem, quoted
+from feeds.errors import ArticleError, Fail, Problem, Warn, quoted
 from feeds.model import Article, Author, Entry, Origin
 from feeds.registry import Record, Registry, content_hash
 from feeds.text import cut, one_line, xml_safe
@@ -33,6 +33,8 @@ _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _SLUG_MAX = 80
 _URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+_ADDR_SPEC = re.compile(r"[A-Za-z0-9_.+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
+"""An email address as every feed validator takes it (RFC 5322's dot-atom, ASCII only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,7 @@ def prepare(
             record = registry.records.get(article.key)
             if record is None and vanished:
                 record = vanished.pop(content_hash(article), None)
-            prepared = prepare_article(article, config, record, now, taken)
+            prepared = prepare_article(article, config, record, now, taken, _warner(article, problems))
         except ArticleError as exc:
             problems.append(exc.problem)
             continue
@@ -119,6 +121,7 @@ def prepare_article(
     record: Record | None,
     now: datetime,
     taken: Container[str] = frozenset(),
+    warn: Warn | None = None,
 ) -> tuple[Entry, Record] | None:
     """The entry for one article and its registry record, or None while it is not due.
 
@@ -176,7 +179,7 @@ def prepare_article(
         # An article with no text at all is summarised by its title: readers need some text.
         summary=_summary(article, content, config.summary_length) or title,
         content_html=content + _attribution(origin),
-        authors=tuple(_clean_author(a) for a in article.authors),
+        authors=tuple(_clean_author(a, url, warn) for a in article.authors),
         tags=tuple(one_line(t) for t in article.tags if one_line(t)),
         categories=tuple(one_line(c) for c in article.categories if one_line(c)),
         lang=article.lang if article.lang and _LANGUAGE.match(article.lang) else None,
@@ -192,6 +195,13 @@ def prepare_article(
         related=tuple(one_line(r) for r in article.related),
     )
     return entry, Record(id=entry_id, first_seen=first_seen, hash=digest, changed=changed)
+
+
+def _warner(article: Article, problems: list[Problem]) -> Warn:
+    def warn(message: str) -> None:
+        problems.append(Problem(article.source, message, article.line, severity="warning"))
+
+    return warn
 
 
 def mint_id(host: str, published: datetime, slug: str, taken: Container[str] = frozenset()) -> str:
@@ -300,9 +310,17 @@ def _clean_origin(origin: Origin | None) -> Origin | None:
     return Origin(one_line(origin.name), url)
 
 
-def _clean_author(author: Author) -> Author:
-    return Author(
-        name=one_line(author.name),
-        email=one_line(author.email) if author.email else None,
-        uri=one_line(author.uri) if author.uri else None,
-    )
+def _clean_author(author: Author, base: str, warn: Warn | None) -> Author:
+    """The author with an email that is an address and a uri that is a web page, or neither.
+
+    No address holds white space or what XML cannot carry: those are removed. What still is
+    not an address is left out, with a warning; a uri that is not http(s) is left out as
+    every other URL of an article is.
+    """
+    name = one_line(author.name)
+    email = "".join(xml_safe(author.email).split()) if author.email else None
+    if email is not None and not _ADDR_SPEC.fullmatch(email):
+        if warn is not None:
+            warn(f"author {quoted(name)}: email {quoted(author.email)} is not an address; left out")
+        email = None
+    return Author(name=name, email=email, uri=_web_url(base, author.uri))
