@@ -305,14 +305,6 @@ def test_no_feed_carries_active_content(built: Built) -> None:
                     assert _scheme(value) in WEB_SCHEMES | {""}, value  # "" is a page-relative link
 
 
-RSS_DESCRIPTION_BUG = (
-    "RSS <description> carries the plain-text summary escaped once, and readers take it as HTML: "
-    "text such as '<img src=x onerror=alert(1)>' (markup-in-summary.txt) becomes an element, and "
-    "'<javascript:...>' (script-markdown.md) vanishes; plain text needs escaping twice there"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RSS_DESCRIPTION_BUG)
 def test_rss_descriptions_read_as_html_give_the_summary_text(built: Built) -> None:
     summaries = {item["id"]: item["summary"] for item in built.json["items"]}
     wrong = {
