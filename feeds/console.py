@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, Tim
 from rich.progress import Progress as Bar
 from rich.text import Text
 
-from feeds.errors import Problem
+from feeds.errors import Problem, printable
 from feeds.read import Progress
 
 SHOW_PROGRESS_FROM = 500
@@ -44,11 +44,10 @@ class Reporter:
     def problems(self, problems: Sequence[Problem]) -> None:
         for problem in sorted(problems, key=lambda p: (p.path, p.line or 0)):
             if self.styled:
-                where = problem.path if problem.line is None else f"{problem.path}:{problem.line}"
                 line = Text()
-                line.append(f"{where}: ", style="bold")
+                line.append(f"{problem.where}: ", style="bold")
                 line.append(f"{problem.severity}:", style=_STYLES[problem.severity])
-                line.append(f" {problem.message}")
+                line.append(f" {printable(problem.message)}")
                 self._err.print(line)
             else:
                 print(problem, file=self._err.file)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, tzinfo
 from dateutil import parser as dateparser
 from dateutil.parser import UnknownTimezoneWarning
 
+from feeds.errors import quoted
 from feeds.model import RawDate
 
 
@@ -54,9 +55,9 @@ def parse_date(raw: RawDate, zone: tzinfo) -> datetime:
     try:
         offset = value.utcoffset()
     except ValueError:  # dateutil accepts "+25:00"; datetime does not
-        raise DateError(f"'{raw}' has an offset of a day or more") from None
+        raise DateError(f"{quoted(str(raw))} has an offset of a day or more") from None
     if not _EARLIEST <= value.year <= _LATEST:
-        raise DateError(f"'{raw}' is not a plausible publication date")
+        raise DateError(f"{quoted(str(raw))} is not a plausible publication date")
     if offset is not None and offset.total_seconds() % 60:
         # Local mean time before zones were standard (Kyiv: +02:02:04 until 1924): RFC 822
         # and RFC 3339 offsets have whole minutes, so such a time is given in UTC.
@@ -84,7 +85,7 @@ def _from_epoch(seconds: float) -> datetime:
     try:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
-        raise DateError(f"'{seconds}' is not a usable Unix time") from None
+        raise DateError(f"{quoted(str(seconds))} is not a usable Unix time") from None
 
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?$")
@@ -110,12 +111,12 @@ def _from_text(text: str) -> datetime:
             name = _ZONE_NAME.search(str(exc))
             zone = f" '{name.group(1)}'" if name else ""
             raise DateError(
-                f"'{text}': unknown time zone{zone}; write an offset such as +03:00 instead"
+                f"{quoted(text)}: unknown time zone{zone}; write an offset such as +03:00 instead"
             ) from None
         except dateparser.ParserError as exc:
             reason = str(exc).split(":", 1)[0]
             if "out of range" in reason or "must be in" in reason:
-                raise DateError(f"'{text}' is not a real date ({reason})") from None
-            raise DateError(f"'{text}' is not a date that can be read") from None
+                raise DateError(f"{quoted(text)} is not a real date ({reason})") from None
+            raise DateError(f"{quoted(text)} is not a date that can be read") from None
         except (OverflowError, ValueError) as exc:
-            raise DateError(f"'{text}' is not a real date ({exc})") from None
+            raise DateError(f"{quoted(text)} is not a real date ({exc})") from None

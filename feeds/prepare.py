@@ -24,7 +24,7 @@ from slugify import slugify
 from feeds.config import SiteConfig
 from feeds.content import body_html, opening_paragraphs, plain_text, sanitise
 from feeds.dates import DateError, in_zone, parse_date
-from feeds.errors import ArticleError, Fail, Problem
+from feeds.errors import ArticleError, Fail, Problem, Warn, quoted
 from feeds.model import Article, Author, Enclosure, Entry, Origin
 from feeds.registry import Record, Registry, content_hash
 from feeds.text import cut, one_line, xml_safe
@@ -33,6 +33,8 @@ _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _SLUG_MAX = 80
 _URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+_ADDR_SPEC = re.compile(r"[A-Za-z0-9_.+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
+"""An email address as every feed validator takes it (RFC 5322's dot-atom, ASCII only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,11 @@ class Draft:
     related: tuple[str, ...]
 
 
-def digest(article: Article, config: SiteConfig) -> Draft:
-    """The registry- and clock-free part of preparing `article`; raises `ArticleError`."""
+def digest(article: Article, config: SiteConfig, warn: Warn | None = None) -> Draft:
+    """The registry- and clock-free part of preparing `article`; raises `ArticleError`.
+
+    `warn` is told what is published, but not as given (an author's email that is no address).
+    """
 
     def fail(message: str) -> ArticleError:
         return ArticleError(article.source, message, article.line)
@@ -111,7 +116,7 @@ def digest(article: Article, config: SiteConfig) -> Draft:
         summary=_summary(article, config.summary_length) or title,
         id=xml_safe(article.id).strip() if article.id else "",
         url=xml_safe(article.url).strip() or None if article.url else None,
-        authors=tuple(_clean_author(a) for a in article.authors),
+        authors=tuple(_clean_author(a, warn) for a in article.authors),
         tags=tuple(one_line(t) for t in article.tags if one_line(t)),
         categories=tuple(one_line(c) for c in article.categories if one_line(c)),
         lang=article.lang if article.lang and _LANGUAGE.match(article.lang) else None,
@@ -186,7 +191,7 @@ def digest_all(
     rejected: set[str] = set()
     for article in articles:
         try:
-            drafts.append(digest(article, config))
+            drafts.append(digest(article, config, _warner(article, problems)))
         except ArticleError as exc:
             problems.append(exc.problem)
             rejected.add(article.key.split("#", 1)[0])
@@ -294,7 +299,7 @@ def settle_draft(
         updated=updated,
         summary=draft.summary,
         content_html="",
-        authors=draft.authors,
+        authors=tuple(replace(a, uri=_web_url(url, a.uri)) for a in draft.authors),
         tags=draft.tags,
         categories=draft.categories,
         lang=draft.lang,
@@ -310,6 +315,13 @@ def settle_draft(
         related=draft.related,
     )
     return entry, Record(id=entry_id, first_seen=first_seen, hash=digest, changed=changed)
+
+
+def _warner(article: Article, problems: list[Problem]) -> Warn:
+    def warn(message: str) -> None:
+        problems.append(Problem(article.source, message, article.line, severity="warning"))
+
+    return warn
 
 
 def mint_id(host: str, published: datetime, slug: str, taken: Container[str] = frozenset()) -> str:
@@ -331,10 +343,10 @@ def _slug(article: Article, fail: Fail) -> str:
     if article.slug is not None:
         given = article.slug.strip()
         if "/" in given or "\\" in given or ".." in given:
-            raise fail(f"slug '{given}' must be one path segment (no '/', '\\' or '..')")
+            raise fail(f"slug {quoted(given)} must be one path segment (no '/', '\\' or '..')")
         slug = slugify(given, max_length=_SLUG_MAX)
         if not slug:
-            raise fail(f"slug '{given}' has no letters or digits to make a URL of")
+            raise fail(f"slug {quoted(given)} has no letters or digits to make a URL of")
         return str(slug)
     # One record of many shares its file's name: its title names it instead.
     shared_file = "#" in article.key
@@ -358,7 +370,7 @@ def _url(draft: Draft, config: SiteConfig, published: datetime) -> str:
         )
         url = _uri(urljoin(config.base_url, _site_relative(path)))
     if not _is_web_url(url):
-        raise ArticleError(draft.source, f"url '{draft.url}' is not an http(s) address", draft.line)
+        raise ArticleError(draft.source, f"url {quoted(draft.url)} is not an http(s) address", draft.line)
     return url
 
 
@@ -418,9 +430,17 @@ def _clean_origin(origin: Origin | None) -> Origin | None:
     return Origin(one_line(origin.name), url)
 
 
-def _clean_author(author: Author) -> Author:
-    return Author(
-        name=one_line(author.name),
-        email=one_line(author.email) if author.email else None,
-        uri=one_line(author.uri) if author.uri else None,
-    )
+def _clean_author(author: Author, warn: Warn | None) -> Author:
+    """The author with an email that is an address, or none; the uri is checked in `settle_draft`.
+
+    No address holds white space or what XML cannot carry: those are removed. What still is
+    not an address is left out, with a warning. (A uri that is not http(s) is left out, as
+    every other URL of an article is, once the article's own URL is known.)
+    """
+    name = one_line(author.name)
+    email = "".join(xml_safe(author.email).split()) if author.email else None
+    if email is not None and not _ADDR_SPEC.fullmatch(email):
+        if warn is not None:
+            warn(f"author {quoted(name)}: email {quoted(author.email)} is not an address; left out")
+        email = None
+    return Author(name=name, email=email, uri=xml_safe(author.uri).strip() or None if author.uri else None)

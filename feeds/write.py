@@ -105,8 +105,14 @@ class Staging:
         except BaseException:
             self._staged = staged
             raise
-        for _, temporary, target in staged:
-            _commit(temporary, target)
+        for index, (_, temporary, target) in enumerate(staged):
+            try:
+                _commit(temporary, target)
+            except BaseException:
+                # The files renamed so far stay new (see test_crash_safety's xfail); at least the
+                # rest of the staged files must not be left behind as debris (__exit__ removes them).
+                self._staged = staged[index + 1 :]
+                raise
         for folder in sorted({target.parent for _, _, target in staged}):
             _sync_folder(folder)
         removed = _remove_stale(self.output_dir, self._produced)

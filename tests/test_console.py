@@ -40,6 +40,21 @@ def test_a_terminal_gets_colour(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "articles/b.md:3: " in out.getvalue() and "missing title" in out.getvalue()
 
 
+@pytest.mark.parametrize("terminal", [False, True])
+def test_a_problem_is_one_line_whatever_its_file_is_called(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A newline or an escape in a file name must not split the line or drive the terminal;
+    # a name that is not UTF-8 reaches us as lone surrogates, which no stream can encode.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    out = Terminal() if terminal else io.StringIO()
+    Reporter(err=out).problems([Problem("articles/two\nlines\x1b[2J\udce9.md", "broken\nYAML", 2)])
+    shown = out.getvalue()
+    assert shown.count("\n") == 1 and "\x1b[2J" not in shown
+    assert "articles/two\\nlines\\x1b[2J\\udce9.md:2: " in shown and "broken\\nYAML" in shown
+    shown.encode("utf-8")
+
+
 def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     out = Terminal()

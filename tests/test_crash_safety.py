@@ -219,7 +219,9 @@ def test_a_read_only_output_folder_fails_the_build_in_one_line_and_keeps_the_pre
 @pytest.mark.xfail(
     strict=True,
     reason="the writer renames its staged files one by one: a rename that fails after others "
-    "leaves some feeds new and some old, and the remaining staged files on disk",
+    "leaves some feeds new and some old (the remaining staged files are removed). A rollback would "
+    "itself be renames, which a file system that refuses them (as here) refuses too: keeping the "
+    "previous feeds needs publication to be one rename (e.g. public/ a link to a versioned folder)",
 )
 def test_a_rename_that_fails_midway_keeps_the_previous_feeds(
     published: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

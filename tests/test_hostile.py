@@ -305,14 +305,6 @@ def test_no_feed_carries_active_content(built: Built) -> None:
                     assert _scheme(value) in WEB_SCHEMES | {""}, value  # "" is a page-relative link
 
 
-RSS_DESCRIPTION_BUG = (
-    "RSS <description> carries the plain-text summary escaped once, and readers take it as HTML: "
-    "text such as '<img src=x onerror=alert(1)>' (markup-in-summary.txt) becomes an element, and "
-    "'<javascript:...>' (script-markdown.md) vanishes; plain text needs escaping twice there"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RSS_DESCRIPTION_BUG)
 def test_rss_descriptions_read_as_html_give_the_summary_text(built: Built) -> None:
     summaries = {item["id"]: item["summary"] for item in built.json["items"]}
     wrong = {
@@ -438,11 +430,6 @@ def _build_in_a_box(site: Path, seconds: float, memory: int = 1 << 30) -> subpro
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=CASES["yaml-alias-bomb-draft.md"].bug,
-    raises=(subprocess.TimeoutExpired, AssertionError),
-)
 def test_an_alias_bomb_as_the_draft_flag_is_rejected_quickly(empty_site: Path) -> None:
     case = CASES["yaml-alias-bomb-draft.md"]
     (empty_site / "articles" / case.name).write_bytes(case.data)
@@ -467,9 +454,6 @@ def test_a_20_mb_article_is_rejected_unread(tmp_path: Path, build: Build) -> Non
     assert [e.title for e in outcome.result.entries] == ["Fine"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a file name that is not UTF-8 crashes the registry's dump: the whole build fails"
-)
 def test_a_file_name_that_is_not_utf8_rejects_one_article_only(empty_site: Path) -> None:
     # A CMS export unpacked on Linux: the name is Latin-1 bytes, not UTF-8.
     (empty_site / "articles" / os.fsdecode(b"caf\xe9.md")).write_bytes(
@@ -479,10 +463,10 @@ def test_a_file_name_that_is_not_utf8_rejects_one_article_only(empty_site: Path)
     done = _build_in_a_box(empty_site, seconds=60)
     assert done.returncode == 0, done.stderr
     assert "internal error" not in done.stderr
+    assert done.stderr == "articles/caf\\udce9.md: error: its name is not UTF-8 (byte 0xe9); rename it\n"
     assert b"Fine" in (empty_site / "public" / "atom.xml").read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason="a newline in a file name splits its problem over two lines")
 def test_a_file_name_with_a_newline_is_reported_on_one_line(empty_site: Path) -> None:
     (empty_site / "articles" / "two\nlines.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
     done = _build_in_a_box(empty_site, seconds=60)

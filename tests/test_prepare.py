@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feeds.model import Article, Origin
+from feeds.model import Article, Author, Origin
 from feeds.prepare import prepare
 from feeds.registry import Registry
 from tests.conftest import NOW, make_article, site_config
@@ -82,3 +82,35 @@ def test_unsafe_origin_url_is_dropped() -> None:
     entry = _entry(_article(origin=Origin("Outlet", "javascript:alert(1)")))
     assert entry.origin == Origin("Outlet", None)
     assert "javascript" not in entry.content_html
+
+
+def test_an_author_email_is_an_address_or_left_out_with_a_warning() -> None:
+    authors = (
+        Author("Ann", email="ann\t@example.\norg\x00"),  # what white space or XML cannot carry goes
+        Author("Bob", email="bob at example dot org"),
+        Author("Cy", email="cy+feeds@news.example.org"),
+    )
+    result = prepare([_article(authors=authors)], site_config(), Registry(), NOW)
+    assert [(a.name, a.email) for a in result.entries[0].authors] == [
+        ("Ann", "ann@example.org"),
+        ("Bob", None),
+        ("Cy", "cy+feeds@news.example.org"),
+    ]
+    assert [str(p) for p in result.problems] == [
+        "articles/2022-09-13-a-story.md: warning: author 'Bob': email 'bob at example dot org' "
+        "is not an address; left out"
+    ]
+
+
+def test_an_author_uri_is_a_web_address_made_absolute_or_left_out() -> None:
+    uris = {
+        "/people/ann/": "https://example.org/people/ann/",
+        "https://ann.example/": "https://ann.example/",
+        "javascript:alert(1)": None,
+        " JaVaScRiPt:alert(1)": None,
+        "data:text/html,x": None,
+        "mailto:ann@example.org": None,
+    }
+    for given, published in uris.items():
+        entry = _entry(_article(authors=(Author("Ann", uri=given),)))
+        assert entry.authors[0].uri == published, given

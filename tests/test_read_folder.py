@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from feeds.read import read_articles
@@ -154,3 +155,25 @@ def test_an_empty_articles_folder_reads_nothing(tmp_path: Path) -> None:
     articles, root = _site(tmp_path, {})
     result = read_articles(articles, root)
     assert (result.articles, result.problems, result.files) == ((), (), 0)
+
+
+def test_an_empty_export_is_an_error_and_its_articles_are_not_taken_for_removed(tmp_path: Path) -> None:
+    # An export that failed half-way leaves an empty file: retiring all it held would be wrong.
+    articles, root = _site(tmp_path, {"export.jsonl": "\n", "list.json": "[]", "items.json": '{"items": []}'})
+    result = read_articles(articles, root)
+    assert [str(p) for p in result.problems] == [
+        "articles/export.jsonl: error: holds no records",
+        "articles/items.json: error: holds no records",
+        "articles/list.json: error: holds no records",
+    ]
+    assert result.unreadable == {"export.jsonl", "items.json", "list.json"}
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error_for_that_file(tmp_path: Path) -> None:
+    articles, root = _site(tmp_path, {"fine.md": _md("Fine")})
+    (articles / os.fsdecode(b"caf\xe9.md")).write_text(_md("Latin-1 name"), encoding="utf-8")
+    result = read_articles(articles, root)
+    assert [a.title for a in result.articles] == ["Fine"]
+    assert [str(p) for p in result.problems] == [
+        "articles/caf\\udce9.md: error: its name is not UTF-8 (byte 0xe9); rename it"
+    ]

@@ -263,6 +263,14 @@ def test_wrong_types_are_named() -> None:
     )
 
 
+def test_a_value_quoted_in_a_message_is_cut_short() -> None:
+    # What a message quotes is what the user wrote: a page of it (or an alias bomb) is not a message.
+    message = _error(f"---\ntitle: T\ndraft: {'no ' * 5000}\n---\n").problem.message
+    assert message.startswith("'draft' must be true or false, not 'no no ") and len(message) < 150
+    nested = _error("---\ntitle: T\ndraft: [[[1, 2, 3, 4, 5, 6]]]\n---\n").problem.message
+    assert nested == "'draft' must be true or false, not [[[...]]]"
+
+
 # Authors.
 
 

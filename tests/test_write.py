@@ -85,6 +85,25 @@ def test_a_build_replaces_all_its_files_or_none(tmp_path: Path, monkeypatch: pyt
     assert sorted(p.name for p in out.iterdir()) == [".feeds-manifest.json", "a.xml", "b.xml", "c.xml"]
 
 
+def test_a_rename_that_fails_leaves_no_staged_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "public"
+    write_files(out, {"a.xml": b"old a", "b.xml": b"old b", "c.xml": b"old c"})
+    renames = []
+    replace = os.replace
+
+    def replace_until_the_file_system_refuses(*args: str) -> None:
+        renames.append(args)
+        if len(renames) == 2:
+            raise OSError(errno.EIO, "Input/output error")
+        replace(*args)
+
+    monkeypatch.setattr(os, "replace", replace_until_the_file_system_refuses)
+    with pytest.raises(BuildError, match=r"b\.xml: cannot replace \(Input/output error\)"):
+        write_files(out, {"a.xml": b"new a", "b.xml": b"new b", "c.xml": b"new c"})
+    assert sorted(p.name for p in out.iterdir()) == [".feeds-manifest.json", "a.xml", "b.xml", "c.xml"]
+    assert [(out / n).read_bytes() for n in ("b.xml", "c.xml")] == [b"old b", b"old c"]
+
+
 def test_a_waiting_build_is_told(tmp_path: Path) -> None:
     waits: list[str] = []
     with build_lock(tmp_path), build_lock(tmp_path / "other", on_wait=lambda: waits.append("x")):

@@ -111,6 +111,8 @@ def read_file(
     """Read one article file (and its sidecar): its articles, or the problems that stop them."""
     shown = _shown(path, root)
     key = file_key(path, articles_dir)
+    if (name_error := _name_error(key)) is not None:
+        return FileRead((), (Problem(shown, name_error),), False)
     problems: list[Problem] = []
     if not path.resolve().is_relative_to(inside or articles_dir.resolve()):
         outside = Problem(shown, "is a link to a file outside the articles folder; skipped")
@@ -183,6 +185,18 @@ def scan_article_files(articles_dir: Path) -> list[tuple[Path, os.stat_result]]:
                 continue
     found.sort(key=lambda row: row[0])
     return [(path, status) for _, path, status in found]
+
+
+def _name_error(key: str) -> str | None:
+    """Why a file's name cannot be published, if it cannot: its bytes must be UTF-8.
+
+    Python hands undecodable bytes of a name over as lone surrogates (PEP 383); no registry,
+    URL or feed can carry those.
+    """
+    undecodable = next((c for c in key if "\udc80" <= c <= "\udcff"), None)
+    if undecodable is None:
+        return None
+    return f"its name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}); rename it"
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from feeds.errors import ArticleError, Fail, type_name
+from feeds.errors import ArticleError, Fail, quoted, type_name
 from feeds.model import Article, Author, Enclosure, Origin, RawDate
 
 _NAME_EMAIL = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s@]+@[^<>\s]+)>\s*$")
@@ -112,7 +112,7 @@ def _flag(value: Any, fail: Fail) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
         return value.strip().lower() in ("true", "yes")
-    raise fail(f"'draft' must be true or false, not {value!r}")
+    raise fail(f"'draft' must be true or false, not {quoted(value)}")
 
 
 def _terms(value: Any, name: str, fail: Fail) -> tuple[str, ...]:

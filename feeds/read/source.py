@@ -58,13 +58,21 @@ _BOMS = (
 )
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+"""A byte that is not part of a UTF-8 sequence, as `surrogateescape` decodes it."""
+_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")
+"""A character that UTF-8 wrote in two to four bytes."""
+LEGACY_EVIDENCE = 8
+"""Fewer bytes than this that are not UTF-8 are too few to tell an encoding by."""
+
+
 def to_utf8(data: bytes) -> tuple[bytes, str | None]:
     """`data` as UTF-8, and the encoding it was found in when that was not UTF-8.
 
-    UTF-8 (with or without BOM) is taken as it is. A UTF-16/32 BOM is believed. Anything
-    else that is not UTF-8 goes to charset-normalizer, which knows legacy code pages such
-    as cp1251 and KOI8-U; what it cannot place is returned unchanged (and `decode` then
-    names the first bad byte).
+    UTF-8 (with or without BOM) is taken as it is. A UTF-16/32 BOM is believed. Damaged
+    UTF-8 (see `_damaged_utf8`) is returned unchanged. Anything else goes to
+    charset-normalizer, which knows legacy code pages such as cp1251 and KOI8-U; what it
+    cannot place is returned unchanged too (and `decode` then names the first bad byte).
     """
     if data.startswith(codecs.BOM_UTF8):
         return data, None
@@ -80,10 +88,26 @@ def to_utf8(data: bytes) -> tuple[bytes, str | None]:
         pass
     else:
         return data, None
+    if _damaged_utf8(data):
+        return data, None
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         return data, None
     return str(best).encode("utf-8", "surrogatepass"), best.encoding
+
+
+def _damaged_utf8(data: bytes) -> bool:
+    """Whether bytes that are not UTF-8 are UTF-8 with a few bad bytes, not another encoding.
+
+    A detector given one stray byte (a cut file, a bad copy) always names some code page
+    and turns the whole text into mojibake. So detection needs evidence: enough bytes that
+    are not UTF-8, and far more of them than valid multi-byte characters. A legacy text
+    holds few of those by chance (cp1251 "Мі" is the bytes of U+0333): about one in a
+    hundred of its bytes, never one in four.
+    """
+    text = data.decode("utf-8", "surrogateescape")
+    stray = len(_NOT_UTF8.findall(text))
+    return stray < LEGACY_EVIDENCE or 4 * len(_MULTIBYTE.findall(text)) >= stray
 
 
 def decode(path: str, data: bytes) -> str:

@@ -18,6 +18,7 @@ correction can then be dropped:
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -117,7 +118,9 @@ def _add_entry(item: FeedEntry, entry: Entry, fmt: FeedFormat, full_content: boo
     item.published(entry.published)
     item.updated(entry.updated)  # FG-NOW
     if entry.summary:
-        item.summary(entry.summary)
+        # The summary is plain text. Atom says so (type="text"); RSS cannot, and readers take
+        # <description> as HTML, so there the text is escaped as HTML first ("<b>" stays text).
+        item.summary(escape(entry.summary) if fmt == "rss" else entry.summary)
     if full_content and entry.content_html:
         item.content(entry.content_html, type="html")  # FG-CDATA
     if fmt == "atom":
