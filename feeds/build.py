@@ -16,14 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from feeds.cache import CACHE_FILE, BuildCache, FileDigest, FileState, OutputState, dump_cache, load_cache
+from feeds.cache import CACHE_FILE, BuildCache, FileDigest, OutputState, dump_cache, load_cache
 from feeds.check import check_feed
 from feeds.config import SiteConfig
 from feeds.errors import BuildError, Problem
 from feeds.lint import lint
 from feeds.model import FORMATS, Article, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, Prepared, content_of, digest_all, settle
-from feeds.read import SIDECAR, Progress, file_key, limit_files, read_articles, read_file, scan_article_files
+from feeds.read import FileState, Progress, limit_files, read_articles, read_file, scan_article_files
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
@@ -282,38 +282,38 @@ def gather(
     """
     articles_dir = config.articles_dir
     scanned = scan_article_files(articles_dir)
-    paths, problems = limit_files(articles_dir, [path for path, _ in scanned], config.limits)
-    states = {path: _state(path, status) for path, status in scanned[: len(paths)]}
-    keys = {path: file_key(path, articles_dir) for path in paths}
-    todo = [
-        path for path in paths if (hit := cache.files.get(keys[path])) is None or hit.state != states[path]
-    ]
-    jobs = [(path, articles_dir, config, states[path]) for path in todo]
-    fresh: dict[Path, FileDigest] = {}
+    if len(scanned) > config.limits.max_articles:
+        paths, problems = limit_files(articles_dir, [Path(f.path) for f in scanned], config.limits)
+        scanned = scanned[: len(paths)]
+    else:
+        problems = []
+    todo = [f for f in scanned if (hit := cache.files.get(f.key)) is None or hit.state != f.state]
+    jobs = [(Path(f.path), articles_dir, config, f.state) for f in todo]
+    fresh: dict[str, FileDigest] = {}
     count = workers or _cpus()
     if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
             chunk = max(1, min(256, len(jobs) // (count * 8) or 1))
-            for done, (path, found) in enumerate(
+            for done, (file, found) in enumerate(
                 zip(todo, pool.map(_digest_job, jobs, chunksize=chunk), strict=True)
             ):
-                fresh[path] = found
+                fresh[file.key] = found
                 if progress is not None and done % 256 == 0:
                     progress("reading", done, len(jobs))
     else:
-        for done, job in enumerate(jobs):
+        for done, (file, job) in enumerate(zip(todo, jobs, strict=True)):
             if progress is not None:
                 progress("reading", done, len(jobs))
-            fresh[job[0]] = _digest_job(job)
+            fresh[file.key] = _digest_job(job)
     files: dict[str, FileDigest] = {}
     drafts: list[Draft] = []
     fingerprints: dict[str, str] = {}
     unreadable: set[str] = set()
     articles = 0
-    for path in paths:
-        key = keys[path]
-        found = fresh.get(path) or cache.files[key]
+    for file in scanned:
+        key = file.key
+        found = fresh.get(key) or cache.files[key]
         files[key] = found
         drafts += found.drafts
         fingerprints.update((d.key, f) for d, f in zip(found.drafts, found.fingerprints, strict=True))
@@ -328,7 +328,7 @@ def gather(
         tuple(problems),
         frozenset(unreadable),
         articles,
-        MappingProxyType({keys[path]: path for path in paths}),
+        MappingProxyType({file.key: Path(file.path) for file in scanned}),
     )
 
 
@@ -352,16 +352,6 @@ def _digest_job(job: tuple[Path, Path, SiteConfig, FileState]) -> FileDigest:
         unreadable=read.unreadable or bool(rejected),
         articles=len(read.articles),
     )
-
-
-def _state(path: Path, status: os.stat_result) -> FileState:
-    sidecar = path.with_suffix(SIDECAR)
-    try:
-        side = sidecar.stat()
-        sidecar_state: tuple[int, int] | None = (side.st_size, side.st_mtime_ns)
-    except OSError:
-        sidecar_state = None
-    return FileState(status.st_size, status.st_mtime_ns, sidecar_state)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -24,18 +24,10 @@ from zoneinfo import ZoneInfo
 from feeds.config import SiteConfig
 from feeds.errors import Problem
 from feeds.prepare import Draft
+from feeds.read import FileState
 
 FORMAT = 1
 CACHE_FILE = "build.pickle"
-
-
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """What tells a file changed without reading it: size and modification time (and its sidecar's)."""
-
-    size: int
-    mtime_ns: int
-    sidecar: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +98,7 @@ class _Unpickler(pickle.Unpickler):
         {
             ("feeds.cache", "BuildCache"),
             ("feeds.cache", "FileDigest"),
-            ("feeds.cache", "FileState"),
+            ("feeds.read", "FileState"),
             ("feeds.cache", "OutputState"),
             ("feeds.prepare", "Draft"),
             ("feeds.model", "Author"),

@@ -157,34 +157,74 @@ def read_file(
 
 def find_article_files(articles_dir: Path) -> list[Path]:
     """Article files below `articles_dir`, sorted; hidden files and sidecars are skipped."""
-    return [path for path, _ in scan_article_files(articles_dir)]
+    return [Path(found.path) for found in scan_article_files(articles_dir)]
 
 
-def scan_article_files(articles_dir: Path) -> list[tuple[Path, os.stat_result]]:
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What tells a file changed without reading it: size and modification time (and its sidecar's)."""
+
+    size: int
+    mtime_ns: int
+    sidecar: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    key: str
+    """Path inside the articles folder, `/`-separated: the file's registry key."""
+    path: str
+    state: FileState
+
+
+def scan_article_files(articles_dir: Path) -> list[FoundFile]:
     """Article files below `articles_dir` with their status, in path order; hidden ones skipped.
 
-    One `scandir` walk: at 100,000 files, much faster than globbing and then asking each.
+    One `scandir` walk, sidecars found in the same listing: at 100,000 files, several
+    times faster than globbing and then asking about each file.
     """
-    found: list[tuple[str, Path, os.stat_result]] = []
-    folders = [(articles_dir, "")]
+    found: list[FoundFile] = []
+    folders = [(str(articles_dir), "")]
     while folders:
         folder, prefix = folders.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                items = [item for item in listing if not item.name.startswith(".")]
         except OSError:
             continue
-        for item in entries:
-            if item.name.startswith("."):
-                continue
+        sidecars: dict[str, os.DirEntry[str]] = {}
+        articles: list[os.DirEntry[str]] = []
+        for item in items:
             try:
                 if item.is_dir(follow_symlinks=False):  # linked folders are not walked
-                    folders.append((Path(item.path), f"{prefix}{item.name}/"))
-                elif Path(item.name).suffix.lower() in READERS and item.is_file():
-                    found.append((prefix + item.name, Path(item.path), item.stat()))
+                    folders.append((item.path, f"{prefix}{item.name}/"))
+                    continue
+                suffix = _split(item.name)[1].lower()
+                if suffix == SIDECAR:
+                    sidecars[item.name] = item
+                elif suffix in READERS and item.is_file():
+                    articles.append(item)
             except OSError:
                 continue
-    found.sort(key=lambda row: row[0])
-    return [(path, status) for _, path, status in found]
+        for item in articles:
+            try:
+                status = item.stat()
+                sidecar = sidecars.get(_split(item.name)[0] + SIDECAR)
+                side = sidecar.stat() if sidecar is not None else None
+            except OSError:
+                continue
+            state = FileState(
+                status.st_size, status.st_mtime_ns, (side.st_size, side.st_mtime_ns) if side else None
+            )
+            found.append(FoundFile(prefix + item.name, item.path, state))
+    found.sort(key=lambda file: file.key)
+    return found
+
+
+def _split(name: str) -> tuple[str, str]:
+    """A file name's stem and suffix, as `Path.stem` and `Path.suffix` give them (but faster)."""
+    stem, dot, extension = name.rpartition(".")
+    return (stem, dot + extension) if stem else (name, "")
 
 
 def _name_error(key: str) -> str | None:
