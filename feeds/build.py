@@ -180,20 +180,22 @@ def run_build(
             warnings: list[Problem] = []
             outputs: dict[str, OutputState] = {}
             with Staging(config.output_dir) as staging:
-                for done, feed in enumerate(feeds):
-                    if progress is not None:
-                        progress("rendering", done, len(feeds))
+                jobs: list[tuple[int, FeedFormat]] = []
+                for number, feed in enumerate(feeds):
                     fingerprint = feed_fingerprint(feed, gathered.fingerprints)
                     for fmt in FORMATS:
                         path = feed.files.path(fmt)
                         if _unchanged(config.output_dir, path, cache.outputs.get(path), fingerprint):
                             staging.keep(path)
                             outputs[path] = cache.outputs[path]
-                            continue
-                        path, data = render_checked(feed, fmt)
-                        warnings += _size_warnings(config, path, data)
-                        staging.offer(path, data)
-                        outputs[path] = OutputState(fingerprint, 0, 0)
+                        else:
+                            jobs.append((number, fmt))
+                            outputs[path] = OutputState(fingerprint, 0, 0)
+                for done, (path, data) in enumerate(_render_all(feeds, jobs, workers)):
+                    if progress is not None and done % 16 == 0:
+                        progress("rendering", done, len(jobs))
+                    warnings += _size_warnings(config, path, data)
+                    staging.offer(path, data)
                 for path, data in render_listings(feeds, config).items():
                     staging.offer(path, data)
                 if registry != settled.registry:
@@ -201,11 +203,12 @@ def run_build(
                 else:
                     registry_written = False
                 written = staging.commit()
-            cache.outputs = {
+            settled_outputs = {
                 path: _settled_state(config.output_dir, path, state) for path, state in outputs.items()
             }
-            cache.contents = content.made
-            write_file(config.cache_dir / CACHE_FILE, dump_cache(cache))
+            if gathered.fresh or settled_outputs != cache.outputs or content.made != cache.contents:
+                cache.outputs, cache.contents = settled_outputs, content.made
+                write_file(config.cache_dir / CACHE_FILE, dump_cache(cache))
             result = BuildResult(
                 files=OutputFiles(config.output_dir, (*outputs, *render_listings_names())),
                 feeds=feeds,
@@ -228,6 +231,33 @@ def run_build(
         held=settled.held,
     )
     return BuildOutcome(result, None)
+
+
+_RENDERING: Sequence[Feed] = ()
+"""The feeds a pool of forked workers renders: inherited at the fork, not pickled to each."""
+
+
+def _render_all(
+    feeds: Sequence[Feed], jobs: Sequence[tuple[int, FeedFormat]], workers: int | None
+) -> Iterator[tuple[str, bytes]]:
+    """Each job's (feed number, format) rendered and checked, in order; in worker processes if many."""
+    global _RENDERING
+    count = workers or _cpus()
+    if count == 1 or (len(jobs) < PARALLEL_FROM and workers is None):
+        for number, fmt in jobs:
+            yield render_checked(feeds[number], fmt)
+        return
+    _RENDERING = feeds
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(_render_job, jobs, chunksize=max(1, min(64, len(jobs) // (count * 8))))
+    finally:
+        _RENDERING = ()
+
+
+def _render_job(job: tuple[int, FeedFormat]) -> tuple[str, bytes]:
+    number, fmt = job
+    return render_checked(_RENDERING[number], fmt)
 
 
 def render_listings_names() -> tuple[str, ...]:
@@ -271,6 +301,8 @@ class Gathered:
     articles: int
     paths: Mapping[str, Path]
     """Each article file's path, by file key."""
+    fresh: bool
+    """Whether any file was read (or found gone) this time: the cache has changed."""
 
 
 def gather(
@@ -306,6 +338,7 @@ def gather(
             if progress is not None:
                 progress("reading", done, len(jobs))
             fresh[file.key] = _digest_job(job)
+    previous = cache.files
     files: dict[str, FileDigest] = {}
     drafts: list[Draft] = []
     fingerprints: dict[str, str] = {}
@@ -329,6 +362,7 @@ def gather(
         frozenset(unreadable),
         articles,
         MappingProxyType({file.key: Path(file.path) for file in scanned}),
+        fresh=bool(fresh) or len(files) != len(previous),
     )
 
 

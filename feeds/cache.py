@@ -13,8 +13,10 @@ digests and renders everything, and gives the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
+import operator
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.config import SiteConfig
 from feeds.errors import Problem
+from feeds.model import Author, Enclosure, Origin
 from feeds.prepare import Draft
 from feeds.read import FileState
 
@@ -88,7 +91,29 @@ def load_cache(config: SiteConfig) -> BuildCache:
 
 
 def dump_cache(cache: BuildCache) -> bytes:
-    return pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL)
+    stream = io.BytesIO()
+    _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(cache)
+    return stream.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    """Frozen dataclasses pickled as their constructor's arguments.
+
+    The default for slotted dataclasses asks `dataclasses.fields` for every object,
+    which made saving and loading a 10,000-article cache take a second each.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        fields = _FIELDS.get(type(obj))
+        if fields is None:
+            return NotImplemented
+        return type(obj), fields(obj)
+
+
+_FIELDS = {
+    cls: operator.attrgetter(*(field.name for field in dataclasses.fields(cls)))
+    for cls in (FileDigest, FileState, OutputState, Draft, Author, Enclosure, Origin, Problem)
+}
 
 
 class _Unpickler(pickle.Unpickler):

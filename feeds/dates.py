@@ -76,7 +76,10 @@ def to_utc_text(value: datetime) -> str:
 
 
 def from_utc_text(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    """The inverse of `to_utc_text` (strict: exactly that shape, else ValueError)."""
+    if len(text) != 20 or not text.endswith("Z") or text[10] != "T":
+        raise ValueError(f"'{text}' is not a time such as 2022-09-13T11:05:00Z")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)  # strptime is 30 times slower
 
 
 def _from_epoch(seconds: float) -> datetime:
