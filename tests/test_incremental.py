@@ -1,0 +1,231 @@
+"""Incremental and parallel builds give the bytes of a build from scratch, and redo only what changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import feeds.build
+from feeds.build import run_build
+from feeds.cache import CACHE_FILE, load_cache
+from feeds.config import load_config
+from feeds.prepare import _site_relative, _uri
+from feeds.write import LOCK_NAME, MANIFEST_NAME
+from tests.conftest import NOW
+
+FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _site(folder: Path, count: int = 120, **keys: object) -> Path:
+    """A site of `count` dated articles, three tags, two authors: enough for archive pages."""
+    (folder / "articles").mkdir(parents=True)
+    extra = "".join(f"{key} = {json.dumps(value)}\n" for key, value in keys.items())
+    (folder / "feeds.toml").write_text(
+        'title = "Desk"\nbase_url = "https://example.org/"\ntimezone = "Europe/Kyiv"\n'
+        f"feed_limit = 20\narchive_page_size = 25\n{extra}",
+        encoding="utf-8",
+    )
+    for number in range(count):
+        _article(folder, number)
+    return folder
+
+
+def _article(site: Path, number: int, text: str = "") -> Path:
+    path = site / "articles" / f"{number // 50}" / f"a{number:04}.md"
+    path.parent.mkdir(exist_ok=True)
+    published = (FIRST + timedelta(hours=7 * number)).isoformat()
+    author = ["Ann", "Bo"][number % 2]
+    path.write_text(
+        f"---\ntitle: Article {number}\ndate: {published}\nauthor: {author}\ntags: [t{number % 3}]\n---\n\n"
+        f"Opening paragraph of article {number}, with [a link](/about/).\n\nMore text. {text}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _build(site: Path, workers: int | None = None, now: datetime = NOW) -> feeds.build.BuildOutcome:
+    return run_build(load_config(site / "feeds.toml"), now, workers=workers)
+
+
+def _output(site: Path) -> dict[str, bytes]:
+    public = site / "public"
+    skip = {LOCK_NAME, MANIFEST_NAME}
+    return {
+        p.relative_to(public).as_posix(): p.read_bytes()
+        for p in sorted(public.rglob("*"))
+        if p.is_file() and p.name not in skip
+    }
+
+
+def _fresh_copy(site: Path, target: Path) -> Path:
+    """The site's articles and registry, with no output and no cache: a build from scratch."""
+    shutil.copytree(site, target, ignore=shutil.ignore_patterns("public", ".feeds-cache"))
+    return target
+
+
+def test_incremental_builds_give_the_bytes_of_a_build_from_scratch(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    _article(site, 120)  # one new article
+    _article(site, 3, text="An edit.")  # one old article edited
+    (site / "articles" / "1" / "a0077.md").unlink()  # one removed
+    later = NOW + timedelta(hours=1)
+    outcome = _build(site, now=later)
+    assert outcome.written is not None and outcome.written.changed and outcome.written.unchanged
+    scratch = _fresh_copy(site, tmp_path / "scratch")
+    _build(scratch, now=later)
+    assert _output(site) == _output(scratch)
+
+
+def test_parallel_and_serial_builds_give_the_same_bytes(tmp_path: Path) -> None:
+    serial = _site(tmp_path / "serial")
+    parallel = _site(tmp_path / "parallel")
+    _build(serial, workers=1)
+    _build(parallel, workers=2)  # a process pool, however few the files
+    assert _output(serial) == _output(parallel)
+    assert len(_output(serial)) > 20
+
+
+def test_a_rebuild_with_no_change_renders_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    cache_bytes = (site / ".feeds-cache" / CACHE_FILE).read_bytes()
+    rendered: list[str] = []
+    real = feeds.build.render_checked
+    monkeypatch.setattr(feeds.build, "render_checked", lambda f, fmt: rendered.append(fmt) or real(f, fmt))
+    outcome = _build(site)
+    assert rendered == []
+    assert outcome.written is not None and outcome.written.changed == ()
+    assert (site / ".feeds-cache" / CACHE_FILE).read_bytes() == cache_bytes  # not even the cache
+
+
+def test_one_new_article_rerenders_only_the_feeds_it_is_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    rendered: list[str] = []
+    real = feeds.build.render_checked
+
+    def counting(feed: feeds.Feed, fmt: feeds.model.FeedFormat) -> tuple[str, bytes]:
+        rendered.append(feed.files.path(fmt))
+        return real(feed, fmt)
+
+    monkeypatch.setattr(feeds.build, "render_checked", counting)
+    _article(site, 120)  # tag t0, author Ann
+    _build(site)
+    folders = sorted({path.rsplit("/", 1)[0] if "/" in path else "" for path in rendered})
+    # The site's head and its filling archive page; t0's and Ann's heads; nothing of t1, t2 or Bo.
+    assert folders == ["", "archive/5", "authors/ann", "tags/t0"]
+
+
+def test_a_touched_file_is_read_again_and_changes_nothing(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    before = _output(site)
+    registry = (site / "feeds.registry.json").read_bytes()
+    path = site / "articles" / "0" / "a0001.md"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    outcome = _build(site)
+    assert outcome.written is not None and outcome.written.changed == ()
+    assert _output(site) == before
+    assert (site / "feeds.registry.json").read_bytes() == registry
+
+
+def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", count=30)
+    _build(site)
+    expected = _output(site)
+    cache = site / ".feeds-cache" / CACHE_FILE
+    cache.write_bytes(b"\x80\x05 not a pickle")
+    _build(site)
+    assert _output(site) == expected
+    # A pickle that would run a command: refused, not run; the build goes on from scratch.
+    marker = tmp_path / "ran"
+    cache.write_bytes(pickle.dumps(_Evil(str(marker))))
+    _build(site)
+    assert not marker.exists()
+    assert _output(site) == expected
+
+
+class _Evil:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {self.path}",))
+
+
+def test_a_changed_configuration_invalidates_the_cache(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", count=30)
+    _build(site)
+    config = site / "feeds.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('"Desk"', '"Night Desk"'), encoding="utf-8")
+    assert load_cache(load_config(config)).files == {}  # keyed by the configuration
+    _build(site)
+    assert b"<title>Night Desk</title>" in (site / "public" / "atom.xml").read_bytes()
+    archive = (site / "public" / "archive" / "1" / "atom.xml").read_bytes()
+    assert b"<title>Night Desk (archive, page 1)</title>" in archive
+
+
+def test_archive_pages_carry_summaries_and_topic_archives_are_optional(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", count=60)
+    _build(site)
+    public = site / "public"
+    assert b"<content" in (public / "atom.xml").read_bytes()
+    archive = (public / "archive" / "1" / "atom.xml").read_bytes()
+    assert b"<content" not in archive and b"<summary>Opening paragraph" in archive
+    item = json.loads((public / "archive" / "1" / "feed.json").read_bytes())["items"][0]
+    assert "content_html" not in item and item["content_text"] == item["summary"]
+    assert not (public / "tags" / "t0" / "archive").exists()
+
+    full = _site(tmp_path / "full", count=90, archive_content=True, topic_archives=True)  # t0: 30 entries
+    _build(full)
+    assert b"<content" in (full / "public" / "archive" / "1" / "atom.xml").read_bytes()
+    assert (full / "public" / "tags" / "t0" / "archive" / "1" / "atom.xml").is_file()
+
+
+def test_json_feed_falls_back_for_what_orjson_refuses() -> None:
+    from feeds.model import Enclosure
+    from feeds.render.jsonfeed import render_json
+    from feeds.select import Topic, paged_feeds
+    from tests.conftest import make_entry, site_config
+
+    big = Enclosure("https://example.org/a.mp3", "audio/mpeg", 2**70)
+    (feed,) = paged_feeds(Topic("site", "T", ""), [make_entry(enclosure=big)], site_config())
+    document = json.loads(render_json(feed))
+    assert document["items"][0]["attachments"][0]["size_in_bytes"] == 2**70
+
+
+_SEGMENT = st.from_regex(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,8}", fullmatch=True)
+
+
+@given(st.lists(_SEGMENT, max_size=4), st.booleans(), st.booleans())
+def test_plain_permalinks_join_as_urljoin_would(segments: list[str], leading: bool, trailing: bool) -> None:
+    from urllib.parse import urljoin
+
+    from feeds.prepare import _PLAIN_PATH
+
+    path = ("/" if leading else "") + "/".join(segments) + ("/" if trailing and segments else "")
+    assert _PLAIN_PATH.fullmatch(path)
+    for base in ("https://example.org/", "https://example.org/news/"):
+        assert base + path.lstrip("/") == _uri(urljoin(base, _site_relative(path)))
+
+
+def test_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
+    from feeds.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["build", "--jobs", "0"])
+    assert stopped.value.code == 2
+    assert "must be a whole number of at least 1" in capsys.readouterr().err
