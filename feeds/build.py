@@ -299,7 +299,7 @@ class Gathered:
     problems: tuple[Problem, ...]
     unreadable: frozenset[str]
     articles: int
-    paths: Mapping[str, Path]
+    paths: Mapping[str, str]
     """Each article file's path, by file key."""
     fresh: bool
     """Whether any file was read (or found gone) this time: the cache has changed."""
@@ -361,7 +361,7 @@ def gather(
         tuple(problems),
         frozenset(unreadable),
         articles,
-        MappingProxyType({file.key: Path(file.path) for file in scanned}),
+        MappingProxyType({file.key: file.path for file in scanned}),
         fresh=bool(fresh) or len(files) != len(previous),
     )
 
@@ -429,7 +429,8 @@ class _CachedContent:
             file = entry.key.split("#", 1)[0]
             if (articles := self._read.get(file)) is None:
                 config = self._config
-                read = read_file(self._gathered.paths[file], config.articles_dir, config.root, config.limits)
+                path = Path(self._gathered.paths[file])
+                read = read_file(path, config.articles_dir, config.root, config.limits)
                 articles = self._read[file] = {article.key: article for article in read.articles}
             article = articles.get(entry.key)  # None if the file changed under the build
             content = "" if article is None else content_of(article, entry)

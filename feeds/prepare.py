@@ -300,7 +300,7 @@ def settle_draft(
         updated=updated,
         summary=draft.summary,
         content_html="",
-        authors=tuple(replace(a, uri=_web_url(url, a.uri)) for a in draft.authors),
+        authors=tuple(a if a.uri is None else replace(a, uri=_web_url(url, a.uri)) for a in draft.authors),
         tags=draft.tags,
         categories=draft.categories,
         lang=draft.lang,
