@@ -69,7 +69,9 @@ class BuildCache:
 
 def cache_key(config: SiteConfig) -> str:
     """The configuration and this package's code, hashed: what every cached value depends on."""
-    digest = hashlib.blake2b(f"{FORMAT}\0{config!r}\0{config.root.resolve()}".encode(), digest_size=16)
+    # The site folder by where it is, however the command line spelled it.
+    settings = repr(dataclasses.replace(config, root=config.root.resolve()))
+    digest = hashlib.blake2b(f"{FORMAT}\0{settings}".encode(), digest_size=16)
     package = Path(__file__).parent
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
@@ -92,7 +94,11 @@ def load_cache(config: SiteConfig) -> BuildCache:
 
 def dump_cache(cache: BuildCache) -> bytes:
     stream = io.BytesIO()
-    _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(cache)
+    pickler = _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
+    # No memo: the cache holds no cycles, and a memo of its million objects cost more memory
+    # (and time) than writing the few shared ones twice.
+    pickler.fast = True
+    pickler.dump(cache)
     return stream.getvalue()
 
 

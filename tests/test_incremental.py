@@ -229,3 +229,12 @@ def test_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> N
         main(["build", "--jobs", "0"])
     assert stopped.value.code == 2
     assert "must be a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_the_cache_serves_builds_started_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site", count=30)
+    _build(site)  # the configuration named by an absolute path
+    monkeypatch.chdir(site)
+    assert load_cache(load_config(Path("feeds.toml"))).files  # ... and by a relative one
