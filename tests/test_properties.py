@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -31,13 +32,15 @@ from feeds.read.source import SourceFile
 from feeds.registry import Registry
 from tests.conftest import NOW, site_config
 
+FUZZ = int(os.environ.get("FEEDS_FUZZ_SCALE", "1"))
+"""How many times the usual number of examples to try: scripts/fuzz.py raises it for long campaigns."""
 READERS_RUN = settings(
-    max_examples=200,
+    max_examples=200 * FUZZ,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 BUILD_RUN = settings(
-    max_examples=50,
+    max_examples=50 * FUZZ,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
