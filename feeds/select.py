@@ -21,12 +21,18 @@ from datetime import UTC, datetime
 from slugify import slugify
 
 from feeds.config import SiteConfig
-from feeds.model import Author, Entry, Feed, FeedFiles
+from feeds.errors import BuildError
+from feeds.model import FORMATS, Author, Entry, Feed, FeedFiles
 
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 """`updated` of a feed with no entries: fixed, so an empty site still builds the same bytes."""
 
-_FAITHFUL = re.compile(r"^[a-z0-9]+(?:[ -][a-z0-9]+)*$")
+_PLAIN_NAME = re.compile(r"^(?![a-z0-9]+(?: [a-z0-9]+)* [0-9a-f]{6}$)[a-z0-9]+(?: [a-z0-9]+)*$")
+"""A name whose slug maps back to it one-to-one: lowercase ASCII words joined by single spaces.
+
+Not one whose last word (after the first) is six hex digits: its slug could be another name's
+hashed slug ('c 1a2b3c' and 'C++' -> 'c-1a2b3c')."""
+_PLAIN_LENGTH = 60
 TOPIC_TITLES = {"categories": "category", "tags": "tag", "authors": "author"}
 
 
@@ -60,14 +66,16 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
 def topic_slug(name: str) -> str:
     """A path segment for a topic name, the same every build whatever other topics exist.
 
-    A name that slugifies faithfully ('Kharkiv Oblast' -> 'kharkiv-oblast') keeps its
-    plain slug; any other ('C++', 'Київ', 'a/b') gets a short hash of the name after
-    it, so two names can never share a folder and no new name can take an old one's.
+    A name of plain lowercase words and single spaces, up to 60 characters ('Kharkiv
+    Oblast' -> 'kharkiv-oblast'), keeps its plain slug, which maps back to it; any other
+    ('C++', 'Київ', 'a/b', 'Kharkiv-Oblast', a longer name) gets a short hash of the
+    name after it, so two names never share a folder and no new name can take an old one's.
     """
-    plain = slugify(name, max_length=60) or "topic"
-    if _FAITHFUL.match(name.casefold()):
-        return str(plain)
-    digest = hashlib.blake2b(name.casefold().encode(), digest_size=3).hexdigest()
+    folded = name.casefold()
+    if len(folded) <= _PLAIN_LENGTH and _PLAIN_NAME.match(folded):
+        return folded.replace(" ", "-")
+    plain = slugify(name, max_length=_PLAIN_LENGTH) or "topic"
+    digest = hashlib.blake2b(folded.encode(), digest_size=3).hexdigest()
     return f"{plain}-{digest}"
 
 
@@ -79,7 +87,17 @@ def select_feeds(entries: Sequence[Entry], config: SiteConfig) -> tuple[Feed, ..
     feeds += paged_feeds(site, ordered, config)
     for topic, members in topics(ordered, config):
         feeds += paged_feeds(topic, members, config)
+    _refuse_shared_files(feeds)
     return tuple(feeds)
+
+
+def _refuse_shared_files(feeds: Sequence[Feed]) -> None:
+    """Two feeds written to one file would silently replace one another: stop the build instead."""
+    owners: dict[str, Feed] = {}
+    for feed in feeds:
+        for path in map(feed.files.path, FORMATS):
+            if (first := owners.setdefault(path, feed)) is not feed:
+                raise BuildError(f"{path}: both '{first.title}' and '{feed.title}' would be written there")
 
 
 def topics(ordered: Sequence[Entry], config: SiteConfig) -> list[tuple[Topic, list[Entry]]]:
