@@ -125,14 +125,16 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
 
     Archive pages are full pages of `archive_page_size` entries and one last page
     that fills up (it may be empty, so that every full page can link `next-archive`
-    to a page that exists: a full page's bytes then never change again).
+    to a page that exists: a full page's bytes then never change again). A lone
+    partial page gets that empty next page too: an archive document with neither
+    `prev-archive` nor `next-archive` is incomplete to RFC 5005 validators.
     """
     head_size = config.feed_limit
     archiving = topic.kind == "site" or config.topic_archives
     archived = list(reversed(ordered[head_size:])) if archiving else []  # oldest first
     size = config.archive_page_size
     pages = [archived[i : i + size] for i in range(0, len(archived), size)]
-    if pages and len(pages[-1]) == size:
+    if pages and (len(pages[-1]) == size or len(pages) == 1):
         pages.append([])
     head_files = feed_files(topic.folder)
     feeds = [
@@ -145,7 +147,6 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
         )
     ]
     for number, page in enumerate(pages, start=1):
-        full = len(page) == size
         feeds.append(
             _feed(
                 topic,
@@ -153,7 +154,7 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
                 archive_files(topic.folder, number),
                 list(reversed(page)),
                 prev_archive=archive_files(topic.folder, number - 1) if number > 1 else None,
-                next_archive=archive_files(topic.folder, number + 1) if full else None,
+                next_archive=archive_files(topic.folder, number + 1) if number < len(pages) else None,
                 current=head_files,
                 page=number,
                 empty_updated=feeds[-1].updated if number > 1 else EMPTY_FEED_UPDATED,
