@@ -24,8 +24,10 @@ from feeds.config import SiteConfig
 from feeds.errors import BuildError
 from feeds.model import FORMATS, Author, Entry, Feed, FeedFiles
 
-EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-"""`updated` of a feed with no entries: fixed, so an empty site still builds the same bytes."""
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+"""`updated` of a feed with no entries: fixed, so an empty site still builds the same bytes.
+
+Not 1970: feed validators call any date before 1990 implausible."""
 
 _PLAIN_NAME = re.compile(r"^(?![a-z0-9]+(?: [a-z0-9]+)* [0-9a-f]{6}$)[a-z0-9]+(?: [a-z0-9]+)*$")
 """A name whose slug maps back to it one-to-one: lowercase ASCII words joined by single spaces.
