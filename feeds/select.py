@@ -3,11 +3,12 @@
 Every feed (the site's, and one per category, tag and author) is a head feed of
 the newest `feed_limit` entries; the site's (and, with `topic_archives`, each
 topic's) has RFC 5005 archive pages holding every older entry, with their full
-content only under `archive_content`. Archive pages are cut from the oldest entry forward, `archive_page_size`
-each, so a full page never changes when new articles arrive: only the head feed
-and the newest, filling page do (unless an entry in a full page is edited or
-removed, or an article is back-dated into it). Walking `prev-archive` links from the head meets
-every entry exactly once.
+content only under `archive_content`. Archive pages are cut from the oldest entry
+forward, `archive_page_size` each, so a full page never changes when new articles
+arrive: only the head feed and the newest, filling page do (unless an entry in a
+full page is edited; removing an archived article or dating one into the archive
+shifts the newer entries, and so rewrites its page and every newer one). Walking
+`prev-archive` links from the head meets every entry exactly once.
 """
 
 from __future__ import annotations
