@@ -21,7 +21,7 @@ from feeds.config import SiteConfig, config_from_mapping, load_config
 from feeds.console import Reporter
 from feeds.dates import DateError, parse_date
 from feeds.errors import BuildError, ConfigError, FeedsError
-from feeds.scaffold import NewSite, article_files, create, site_files
+from feeds.scaffold import NewSite, create, new_article, site_files
 from feeds.serve import serve
 from feeds.websub import ping
 
@@ -235,7 +235,7 @@ def _init(args: argparse.Namespace) -> int:
 def _new(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = datetime.now(config.zone)
-    for path in create(config.articles_dir, article_files(args.title, args.format, now, draft=args.draft)):
+    for path in new_article(config.articles_dir, args.title, args.format, now, draft=args.draft):
         print(path)
     return EXIT_OK
 
