@@ -21,7 +21,7 @@ from feeds.config import SiteConfig, config_from_mapping, load_config
 from feeds.console import Reporter
 from feeds.dates import DateError, parse_date
 from feeds.errors import BuildError, ConfigError, FeedsError
-from feeds.scaffold import NewSite, article_files, create, site_files
+from feeds.scaffold import NewSite, create, new_article, site_files
 from feeds.serve import serve
 from feeds.websub import ping
 
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
 
     build = commands.add_parser("build", help="build the feeds and write them to the output folder")
-    _site_options(build)
+    _site_options(build, verbose="also list every file written")
     build.add_argument(
         "--strict", action="store_true", help="write nothing and exit 1 if any article is rejected"
     )
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_build)
 
     check = commands.add_parser("check", help="read and check everything, write nothing")
-    _site_options(check)
+    _site_options(check, verbose="show the details of an internal error")
     check.add_argument("--strict", action="store_true", help="exit 1 if any article is rejected")
     check.set_defaults(run=_check)
 
@@ -125,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _site_options(command: argparse.ArgumentParser) -> None:
+def _site_options(command: argparse.ArgumentParser, *, verbose: str) -> None:
     command.add_argument(
         "--config",
         type=Path,
@@ -143,7 +143,7 @@ def _site_options(command: argparse.ArgumentParser) -> None:
     )
     volume = command.add_mutually_exclusive_group()
     volume.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-    volume.add_argument("-v", "--verbose", action="store_true", help="also list every file written")
+    volume.add_argument("-v", "--verbose", action="store_true", help=verbose)
 
 
 def _jobs(text: str) -> int:
@@ -235,7 +235,7 @@ def _init(args: argparse.Namespace) -> int:
 def _new(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     now = datetime.now(config.zone)
-    for path in create(config.articles_dir, article_files(args.title, args.format, now, draft=args.draft)):
+    for path in new_article(config.articles_dir, args.title, args.format, now, draft=args.draft):
         print(path)
     return EXIT_OK
 
@@ -257,12 +257,12 @@ def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str, seconds:
     failed = bool(args.strict and result.rejected)
     if not args.quiet:
         line = (
-            f"{verb}: {result.articles} articles read, {len(result.entries)} published, "
+            f"{verb}: {_count(result.articles, 'article')} read, {len(result.entries)} published, "
             f"{result.held} held back, {result.rejected} rejected"
         )
         if outcome.written is not None:
             written = outcome.written
-            line += f"; {len(written.changed)} files written, {len(written.unchanged)} unchanged"
+            line += f"; {_count(len(written.changed), 'file')} written, {len(written.unchanged)} unchanged"
             if written.removed:
                 line += f", {len(written.removed)} removed"
         print(f"{line} ({seconds:.2f} s)")
@@ -270,8 +270,13 @@ def _report(args: argparse.Namespace, outcome: BuildOutcome, verb: str, seconds:
             for path in outcome.written.changed:
                 print(f"  wrote {path}")
     if failed:
-        _error(f"--strict: {result.rejected} article(s) rejected; nothing was written")
+        _error(f"--strict: {_count(result.rejected, 'article')} rejected; nothing was written")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 article', '2 articles'."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _warn(message: str) -> None:

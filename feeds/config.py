@@ -103,7 +103,7 @@ def load_config(path: Path) -> SiteConfig:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            shown, "no such file (create it: README.md, 'Configuration', lists the keys)"
+            shown, "no such file (start a site with `feeds init`; README.md, 'Configuration', lists the keys)"
         ) from None
     except OSError as exc:
         raise ConfigError(shown, f"cannot read: {exc.strerror}") from None

@@ -7,17 +7,22 @@ overwrites a file: a user's work is worth more than our example.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from slugify import slugify
 
 from feeds.errors import FeedsError
+from feeds.read import scan_article_files
 
 ArticleFormat = Literal["md", "txt", "json"]
+_SLUG_MAX = 80
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
+"""What a file name may start with that its slug leaves out (`2022-09-20-how-we-publish.md`)."""
 
 
 class ExistsError(FeedsError):
@@ -46,7 +51,7 @@ def site_files(site: NewSite) -> dict[str, str]:
 
 def article_files(title: str, fmt: ArticleFormat, now: datetime, *, draft: bool) -> dict[str, str]:
     """A new article's file(s), named after its slug, relative to the articles folder."""
-    slug = str(slugify(title, max_length=80)) or "article"
+    slug = str(slugify(title, max_length=_SLUG_MAX)) or "article"
     date = now.replace(microsecond=0).isoformat()
     if fmt == "md":
         front = f"title: {json.dumps(title, ensure_ascii=False)}\ndate: {date}\nslug: {slug}\n"
@@ -68,6 +73,26 @@ def article_files(title: str, fmt: ArticleFormat, now: datetime, *, draft: bool)
         "content": "Write here.",
     }
     return {f"{slug}.json": json.dumps(record, ensure_ascii=False, indent=2) + "\n"}
+
+
+def new_article(
+    articles_dir: Path, title: str, fmt: ArticleFormat, now: datetime, *, draft: bool
+) -> list[Path]:
+    """Start an article: its file(s) in `articles_dir`, unless an article file there has its slug.
+
+    Another format's file of the same name (`x.md` beside a new `x.json`) would be a
+    duplicate slug, rejected on the day both are published.
+    """
+    files = article_files(title, fmt, now, draft=draft)
+    slug = PurePosixPath(next(iter(files))).stem
+    taken = [
+        str(articles_dir / found.key)
+        for found in scan_article_files(articles_dir)
+        if slugify(_DATE_PREFIX.sub("", PurePosixPath(found.key).stem), max_length=_SLUG_MAX) == slug
+    ]
+    if taken:
+        raise ExistsError(f"refusing to start '{slug}': {', '.join(taken)} already has that slug")
+    return create(articles_dir, files)
 
 
 def create(folder: Path, files: Mapping[str, str]) -> list[Path]:

@@ -3,11 +3,12 @@
 Every feed (the site's, and one per category, tag and author) is a head feed of
 the newest `feed_limit` entries; the site's (and, with `topic_archives`, each
 topic's) has RFC 5005 archive pages holding every older entry, with their full
-content only under `archive_content`. Archive pages are cut from the oldest entry forward, `archive_page_size`
-each, so a full page never changes when new articles arrive: only the head feed
-and the newest, filling page do (unless an entry in a full page is edited or
-removed, or an article is back-dated into it). Walking `prev-archive` links from the head meets
-every entry exactly once.
+content only under `archive_content`. Archive pages are cut from the oldest entry
+forward, `archive_page_size` each, so a full page never changes when new articles
+arrive: only the head feed and the newest, filling page do (unless an entry in a
+full page is edited; removing an archived article or dating one into the archive
+shifts the newer entries, and so rewrites its page and every newer one). Walking
+`prev-archive` links from the head meets every entry exactly once.
 """
 
 from __future__ import annotations
@@ -21,12 +22,20 @@ from datetime import UTC, datetime
 from slugify import slugify
 
 from feeds.config import SiteConfig
-from feeds.model import Author, Entry, Feed, FeedFiles
+from feeds.errors import BuildError
+from feeds.model import FORMATS, Author, Entry, Feed, FeedFiles
 
-EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-"""`updated` of a feed with no entries: fixed, so an empty site still builds the same bytes."""
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+"""`updated` of a feed with no entries: fixed, so an empty site still builds the same bytes.
 
-_FAITHFUL = re.compile(r"^[a-z0-9]+(?:[ -][a-z0-9]+)*$")
+Not 1970: feed validators call any date before 1990 implausible."""
+
+_PLAIN_NAME = re.compile(r"^(?![a-z0-9]+(?: [a-z0-9]+)* [0-9a-f]{6}$)[a-z0-9]+(?: [a-z0-9]+)*$")
+"""A name whose slug maps back to it one-to-one: lowercase ASCII words joined by single spaces.
+
+Not one whose last word (after the first) is six hex digits: its slug could be another name's
+hashed slug ('c 1a2b3c' and 'C++' -> 'c-1a2b3c')."""
+_PLAIN_LENGTH = 60
 TOPIC_TITLES = {"categories": "category", "tags": "tag", "authors": "author"}
 
 
@@ -60,14 +69,16 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
 def topic_slug(name: str) -> str:
     """A path segment for a topic name, the same every build whatever other topics exist.
 
-    A name that slugifies faithfully ('Kharkiv Oblast' -> 'kharkiv-oblast') keeps its
-    plain slug; any other ('C++', 'Київ', 'a/b') gets a short hash of the name after
-    it, so two names can never share a folder and no new name can take an old one's.
+    A name of plain lowercase words and single spaces, up to 60 characters ('Kharkiv
+    Oblast' -> 'kharkiv-oblast'), keeps its plain slug, which maps back to it; any other
+    ('C++', 'Київ', 'a/b', 'Kharkiv-Oblast', a longer name) gets a short hash of the
+    name after it, so two names never share a folder and no new name can take an old one's.
     """
-    plain = slugify(name, max_length=60) or "topic"
-    if _FAITHFUL.match(name.casefold()):
-        return str(plain)
-    digest = hashlib.blake2b(name.casefold().encode(), digest_size=3).hexdigest()
+    folded = name.casefold()
+    if len(folded) <= _PLAIN_LENGTH and _PLAIN_NAME.match(folded):
+        return folded.replace(" ", "-")
+    plain = slugify(name, max_length=_PLAIN_LENGTH) or "topic"
+    digest = hashlib.blake2b(folded.encode(), digest_size=3).hexdigest()
     return f"{plain}-{digest}"
 
 
@@ -79,7 +90,17 @@ def select_feeds(entries: Sequence[Entry], config: SiteConfig) -> tuple[Feed, ..
     feeds += paged_feeds(site, ordered, config)
     for topic, members in topics(ordered, config):
         feeds += paged_feeds(topic, members, config)
+    _refuse_shared_files(feeds)
     return tuple(feeds)
+
+
+def _refuse_shared_files(feeds: Sequence[Feed]) -> None:
+    """Two feeds written to one file would silently replace one another: stop the build instead."""
+    owners: dict[str, Feed] = {}
+    for feed in feeds:
+        for path in map(feed.files.path, FORMATS):
+            if (first := owners.setdefault(path, feed)) is not feed:
+                raise BuildError(f"{path}: both '{first.title}' and '{feed.title}' would be written there")
 
 
 def topics(ordered: Sequence[Entry], config: SiteConfig) -> list[tuple[Topic, list[Entry]]]:
@@ -107,14 +128,16 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
 
     Archive pages are full pages of `archive_page_size` entries and one last page
     that fills up (it may be empty, so that every full page can link `next-archive`
-    to a page that exists: a full page's bytes then never change again).
+    to a page that exists: a full page's bytes then never change again). A lone
+    partial page gets that empty next page too: an archive document with neither
+    `prev-archive` nor `next-archive` is incomplete to RFC 5005 validators.
     """
     head_size = config.feed_limit
     archiving = topic.kind == "site" or config.topic_archives
     archived = list(reversed(ordered[head_size:])) if archiving else []  # oldest first
     size = config.archive_page_size
     pages = [archived[i : i + size] for i in range(0, len(archived), size)]
-    if pages and len(pages[-1]) == size:
+    if pages and (len(pages[-1]) == size or len(pages) == 1):
         pages.append([])
     head_files = feed_files(topic.folder)
     feeds = [
@@ -127,7 +150,6 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
         )
     ]
     for number, page in enumerate(pages, start=1):
-        full = len(page) == size
         feeds.append(
             _feed(
                 topic,
@@ -135,7 +157,7 @@ def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> l
                 archive_files(topic.folder, number),
                 list(reversed(page)),
                 prev_archive=archive_files(topic.folder, number - 1) if number > 1 else None,
-                next_archive=archive_files(topic.folder, number + 1) if full else None,
+                next_archive=archive_files(topic.folder, number + 1) if number < len(pages) else None,
                 current=head_files,
                 page=number,
                 empty_updated=feeds[-1].updated if number > 1 else EMPTY_FEED_UPDATED,

@@ -14,6 +14,7 @@ from feeds.select import Topic, paged_feeds
 from tests.conftest import NOW, Build, site_config
 
 FH_ARCHIVE = "{http://purl.org/syndication/history/1.0}archive"
+ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
 
 
 def _write_articles(site: Path, count: int, start: int = 0) -> None:
@@ -102,6 +103,26 @@ def test_a_full_last_page_links_to_an_empty_next_page(empty_site: Path, build: B
         "https://example.org/archive/3/atom.xml"
     ]
     assert etree.fromstring((public / "atom.xml").read_bytes()).find(FH_ARCHIVE) is None
+
+
+def test_a_lone_partial_page_links_to_an_empty_next_page(empty_site: Path, build: Build) -> None:
+    _write_articles(empty_site, 70)  # default sizes: 50 in the head, 20 on one archive page
+    build(empty_site, NOW)
+    public = empty_site / "public"
+    ids, documents = _walk(public, "atom.xml")
+    assert len(ids) == len(set(ids)) == 70
+    assert documents == 1 + 2  # head, the empty page 2, page 1 (20)
+    page1 = feedparser.parse((public / "archive/1/atom.xml").read_bytes())
+    assert len(page1.entries) == 20
+    assert [link.href for link in page1.feed.links if link.rel == "next-archive"] == [
+        "https://example.org/archive/2/atom.xml"
+    ]
+    # What the W3C validator asks of every archive document: a neighbour, or fh:complete.
+    pages = sorted(public.glob("**/archive/*/*.xml"))
+    assert len(pages) == 2 * 2  # pages 1 and 2, RSS and Atom
+    for path in pages:
+        rels = {link.get("rel") for link in etree.fromstring(path.read_bytes()).iter(ATOM_LINK)}
+        assert rels & {"prev-archive", "next-archive"}, path
 
 
 def test_json_feed_pages_chain_with_next_url(empty_site: Path, build: Build) -> None:

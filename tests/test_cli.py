@@ -223,7 +223,7 @@ def test_strict_build_with_a_bad_article_fails_and_changes_nothing(
     status, out, err = _run(capsys, "build", "--strict", *NOW)
     assert status == 1
     assert err.splitlines()[0].startswith(problem)
-    assert err.splitlines()[1:] == ["feeds: error: --strict: 1 article(s) rejected; nothing was written"]
+    assert err.splitlines()[1:] == ["feeds: error: --strict: 1 article rejected; nothing was written"]
     assert report in out
     assert _tree(sample_site / "public") == public
     assert (sample_site / "feeds.registry.json").read_bytes() == registry
@@ -461,15 +461,15 @@ def test_a_bad_configuration_exits_2_with_one_line_per_problem(
     assert not (sample_site / "public").exists()
 
 
-def test_a_missing_configuration_exits_2_and_points_to_the_readme(
+def test_a_missing_configuration_exits_2_and_points_to_init_and_the_readme(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # `feeds init` does not exist yet: the message points to the README's list of keys instead.
     monkeypatch.chdir(tmp_path)
     status, out, err = _run(capsys, "build", *NOW)
     assert (status, out) == (2, "")
     assert err == (
-        "feeds: error: feeds.toml: no such file (create it: README.md, 'Configuration', lists the keys)\n"
+        "feeds: error: feeds.toml: no such file"
+        " (start a site with `feeds init`; README.md, 'Configuration', lists the keys)\n"
     )
     assert list(tmp_path.iterdir()) == []
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -485,6 +485,9 @@ def test_a_missing_configuration_exits_2_and_points_to_the_readme(
         (["--help"], ["build", "check", "--version"]),
         (["build", "--help"], ["--strict", "--articles", "--output", "--now", "--config"]),
         (["check", "--help"], ["--strict", "--articles", "--now", "--config"]),
+        (["init", "--help"], ["--title", "--base-url", "--timezone"]),
+        (["new", "--help"], ["--format", "--draft", "--config"]),
+        (["serve", "--help"], ["--host", "--port", "--output"]),
     ],
 )
 def test_help_exits_0(capsys: pytest.CaptureFixture[str], args: list[str], mentions: list[str]) -> None:
@@ -493,6 +496,25 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str], args: list[str], menti
     assert out.startswith("usage: feeds")
     for option in mentions:
         assert option in out
+
+
+def test_check_help_promises_no_files_written(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = _exit_of(capsys, "check", "--help")
+    assert "written" not in out
+    assert "also list every file written" in _exit_of(capsys, "build", "--help")[1]
+
+
+def test_the_summary_says_1_article_not_1_articles(
+    empty_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (empty_site / "articles/a.md").write_text("---\ntitle: A\ndate: 2022-01-01\n---\nA.\n", encoding="utf-8")
+    monkeypatch.chdir(empty_site)
+    status, out, _ = _run(capsys, "check", *NOW)
+    assert status == 0
+    assert out.startswith("checked: 1 article read, 1 published, 0 held back, 0 rejected (")
+    status, out, _ = _run(capsys, "build", *NOW)
+    assert out.startswith("built: 1 article read, 1 published, 0 held back, 0 rejected; ")
+    assert " files written, 0 unchanged" in out
 
 
 def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:

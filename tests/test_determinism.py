@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import feedparser
+from lxml import etree
 
 from feeds.read import find_article_files
 from tests.conftest import NOW
@@ -81,3 +85,19 @@ def test_output_does_not_depend_on_the_machines_time_zone(tmp_path: Path, sample
         )
         results.append(_contents(site / "public"))
     assert results[0] == results[1]
+
+
+def test_an_empty_site_has_a_fixed_plausible_date(empty_site: Path, build) -> None:
+    draft = "---\ntitle: D\ndraft: true\n---\nBody.\n"
+    (empty_site / "articles/draft.md").write_text(draft, encoding="utf-8")
+    build(empty_site, NOW)
+    public = empty_site / "public"
+    atom = feedparser.parse((public / "atom.xml").read_bytes())
+    rss = feedparser.parse((public / "rss.xml").read_bytes())
+    assert atom.entries == rss.entries == []
+    # Fixed (never the clock), and not before 1990, which the W3C validator calls implausible.
+    assert atom.feed.updated == "2000-01-01T00:00:00+00:00"
+    assert rss.feed.updated == "Sat, 01 Jan 2000 00:00:00 +0000"
+    opml = etree.fromstring((public / "feeds.opml").read_bytes())
+    assert opml.findtext("head/dateModified") == "Sat, 01 Jan 2000 00:00:00 +0000"
+    assert json.loads((public / "feed.json").read_bytes())["items"] == []

@@ -79,4 +79,26 @@ def test_new_writes_into_the_articles_folder_and_drafts_wait(
     titles = [item["title"] for item in feed["items"]]
     assert "Ready to go" in titles and "A draft" not in titles
     assert main(["new", "A draft"]) == 1  # the file exists: never overwritten
-    assert "refusing to overwrite" in capsys.readouterr().err
+    assert "refusing to start 'a-draft'" in capsys.readouterr().err
+
+
+def test_new_refuses_a_slug_that_an_article_in_any_format_has(
+    sample_site: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.chdir(sample_site)
+    assert main(["new", "Power returns"]) == 0
+    assert capsys.readouterr().out == "articles/power-returns.md\n"
+    (sample_site / "articles/2022-01-01-old-news.json").write_text('{"title": "Old news"}', encoding="utf-8")
+    before = sorted((sample_site / "articles").rglob("*"))
+    for title, fmt, owner in [
+        ("Power returns", "txt", "articles/power-returns.md"),
+        ("Power returns", "json", "articles/power-returns.md"),
+        ("Power Returns!", "md", "articles/power-returns.md"),
+        ("Old news", "md", "articles/2022-01-01-old-news.json"),  # a dated name has the slug too
+    ]:
+        assert main(["new", title, "--format", fmt]) == 1
+        slug = "old-news" if title == "Old news" else "power-returns"
+        assert capsys.readouterr().err == (
+            f"feeds: error: refusing to start '{slug}': {owner} already has that slug\n"
+        )
+    assert sorted((sample_site / "articles").rglob("*")) == before  # nothing written

@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 
 import feedparser
+import pytest
 from lxml import etree
 
-from feeds.select import topic_slug
-from tests.conftest import NOW, Build
+import feeds.select
+from feeds.errors import BuildError
+from feeds.select import select_feeds, topic_slug
+from tests.conftest import NOW, Build, make_entry, site_config
 
 
 def _article(site: Path, name: str, front: str) -> None:
@@ -26,6 +29,60 @@ def test_topic_slugs_are_stable_and_safe() -> None:
         slug = topic_slug(tricky)
         assert "/" not in slug and ".." not in slug and slug
     assert topic_slug("a/b") != topic_slug("a b")
+
+
+LONG = "w" * 100
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Kharkiv Oblast", "Kharkiv-Oblast"),  # a space and a hyphen
+        ("Alpha Beta", "alpha-beta"),
+        ("a b", "a-b"),
+        ("a b", "a  b"),  # one space or two
+        (LONG + "a", LONG + "b"),  # the same first 60 characters
+        ("x" * 60, "x" * 61),
+        ("c 3ce177", "C++"),  # a plain name spelling another's hashed slug
+    ],
+)
+def test_distinct_names_never_share_a_slug(one: str, other: str) -> None:
+    assert topic_slug(one) != topic_slug(other)
+
+
+def test_plain_names_keep_their_plain_slugs() -> None:
+    assert topic_slug("Kharkiv Oblast") == topic_slug("kharkiv oblast") == "kharkiv-oblast"
+    assert topic_slug("x" * 60) == "x" * 60
+    assert topic_slug("Kharkiv-Oblast").startswith("kharkiv-oblast-")
+    assert topic_slug(LONG + "a").startswith("w" * 60 + "-")
+
+
+def test_every_distinct_name_gets_its_own_folder(empty_site: Path, build: Build) -> None:
+    names = ["Kharkiv Oblast", "Kharkiv-Oblast", "Alpha Beta", "alpha-beta", LONG + "a", LONG + "b"]
+    for number, name in enumerate(names):
+        (empty_site / "articles" / f"a{number}.json").write_text(
+            json.dumps({"title": f"A{number}", "date": f"2022-01-0{number + 1}", "tags": [name]}),
+            encoding="utf-8",
+        )
+    _article(empty_site, "k.md", "title: K\ndate: 2022-02-01\ntags: [kharkiv oblast]")
+    build(empty_site, NOW)
+    public = empty_site / "public"
+    for number, name in enumerate(names):
+        tag = json.loads((public / f"tags/{topic_slug(name)}/feed.json").read_bytes())
+        titles = [item["title"] for item in tag["items"]]
+        assert titles == (["K", "A0"] if number == 0 else [f"A{number}"]), name
+    opml = etree.fromstring((public / "feeds.opml").read_bytes())
+    urls = [o.get("xmlUrl") for o in opml.iter("outline") if o.get("xmlUrl")]
+    assert len(urls) == len(set(urls)) == 1 + len(names)
+
+
+def test_two_feeds_with_the_same_files_stop_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(feeds.select, "topic_slug", lambda name: "same")
+    entries = [make_entry(1, tags=("Alpha",)), make_entry(2, tags=("Beta",))]
+    shared = r"^tags/same/rss\.xml: both '.*' and '.*' would be written there$"
+    with pytest.raises(BuildError, match=shared) as error:
+        select_feeds(entries, site_config())
+    assert "tag Alpha" in str(error.value) and "tag Beta" in str(error.value)
 
 
 def test_topic_feeds_in_three_formats(empty_site: Path, build: Build) -> None:
