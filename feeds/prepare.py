@@ -14,7 +14,7 @@ import hashlib
 import re
 from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from pathlib import PurePosixPath
 from types import MappingProxyType
@@ -227,12 +227,18 @@ def settle(
     held = 0
     slugs: dict[str, str] = {}
     ids: dict[str, str] = {}
+    stamped = 0
     for draft in drafts:
+        # What this build sees first and dates by it (an undated article, an edit without an
+        # `updated` of its own) is stamped `now`, the next such one a second before, and so on:
+        # no two entries of one build share a time (the W3C validator warns when two entries have
+        # one `updated`), and each keeps its stamp in the registry.
+        seen = now - timedelta(seconds=stamped)
         try:
             record = registry.records.get(draft.key)
             if record is None and vanished:
                 record = vanished.pop(draft.hash, None)
-            prepared = settle_draft(draft, config, record, now, taken)
+            prepared = settle_draft(draft, config, record, now, taken, seen)
         except ArticleError as exc:
             problems.append(exc.problem)
             continue
@@ -251,6 +257,8 @@ def settle(
             )
             continue
         slugs[entry.slug] = ids[entry.id] = draft.source
+        if seen in (entry.published, entry.updated):  # the stamp shows: the next gets another
+            stamped += 1
         records[draft.key] = record
         entries.append(entry)
     for key, record in registry.records.items():
@@ -265,27 +273,30 @@ def settle_draft(
     record: Record | None,
     now: datetime,
     taken: Container[str] = frozenset(),
+    seen: datetime | None = None,
 ) -> tuple[Entry, Record] | None:
     """The entry for one article (without content) and its registry record, or None while it is not due.
 
     A retired record (its file was gone) comes back to life only for the same text:
     a different article at that path is a new article, with a new id, never one of
-    the ids in `taken`.
+    the ids in `taken`. `seen` (default `now`) is recorded as the time a new article
+    or a new text was first seen.
     """
+    seen = seen or now
     if draft.held or (draft.dated is not None and draft.dated > now):
         return None
     zone = config.zone
     digest = draft.hash
     if record is not None and record.retired is not None and record.hash != digest:
         record = None
-    first_seen = record.first_seen if record else now
+    first_seen = record.first_seen if record else seen
     published = draft.dated or in_zone(first_seen, zone)
     url = _url(draft, config, published)
     entry_id = draft.id or (record.id if record else mint_id(config.host, published, draft.slug, taken))
 
     changed = record.changed if record else None
     if record is not None and record.hash != digest:
-        changed = now
+        changed = seen
     updated = draft.edited or (in_zone(changed, zone) if changed else published)
     if updated < published:
         updated = published

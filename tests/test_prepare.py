@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from feeds.model import Article, Author, Origin
 from feeds.prepare import prepare
 from feeds.registry import Registry
@@ -114,3 +116,23 @@ def test_an_author_uri_is_a_web_address_made_absolute_or_left_out() -> None:
     for given, published in uris.items():
         entry = _entry(_article(authors=(Author("Ann", uri=given),)))
         assert entry.authors[0].uri == published, given
+
+
+def test_what_one_build_dates_by_its_clock_gets_a_second_each() -> None:
+    from datetime import timedelta
+
+    def article(name: str, **fields: object) -> Article:
+        return make_article(source=f"articles/{name}.md", key=f"articles/{name}.md", title=name, **fields)
+
+    dated = article("a-dated", date="2022-09-13T10:00:00+03:00")
+    undated = [article(f"b-undated-{n}") for n in range(3)]
+    first = prepare([dated, *undated], site_config(), Registry(), NOW)
+    published = [e.published for e in first.entries]
+    # The dated article shows no stamp; the three undated ones get NOW, NOW - 1 s, NOW - 2 s.
+    assert published[1:] == [NOW, NOW - timedelta(seconds=1), NOW - timedelta(seconds=2)]
+    # Two edits in one later build: distinct `updated` times, the published ones untouched.
+    later = NOW + timedelta(days=1)
+    edited = [dated, *(replace(a, body="Edited.") for a in undated[:2]), undated[2]]
+    second = prepare(edited, site_config(), first.registry, later)
+    assert [e.published for e in second.entries] == published
+    assert [e.updated for e in second.entries][1:3] == [later, later - timedelta(seconds=1)]
