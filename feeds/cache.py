@@ -94,11 +94,7 @@ def load_cache(config: SiteConfig) -> BuildCache:
 
 def dump_cache(cache: BuildCache) -> bytes:
     stream = io.BytesIO()
-    pickler = _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
-    # No memo: the cache holds no cycles, and a memo of its million objects cost more memory
-    # (and time) than writing the few shared ones twice.
-    pickler.fast = True
-    pickler.dump(cache)
+    _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(cache)
     return stream.getvalue()
 
 
