@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -167,9 +171,9 @@ def run_build(
     if not write:
         return BuildOutcome(_build(config, now, progress, advise=True), None)
     created = not config.output_dir.exists()
-    with build_lock(config.output_dir, on_wait):
+    with build_lock(config.output_dir, on_wait) as lock:
         cache = load_cache(config)
-        gathered = gather(config, cache, progress, workers)
+        gathered = gather(config, cache, progress, workers, lock)
         registry = load_registry(config.registry_path)
         settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
         result_problems = (*gathered.problems, *settled.problems)
@@ -191,7 +195,7 @@ def run_build(
                         else:
                             jobs.append((number, fmt))
                             outputs[path] = OutputState(fingerprint, 0, 0)
-                for done, (path, data) in enumerate(_render_all(feeds, jobs, workers)):
+                for done, (path, data) in enumerate(_render_all(feeds, jobs, workers, lock)):
                     if progress is not None and done % 16 == 0:
                         progress("rendering", done, len(jobs))
                     warnings += _size_warnings(config, path, data)
@@ -238,7 +242,10 @@ _RENDERING: Sequence[Feed] = ()
 
 
 def _render_all(
-    feeds: Sequence[Feed], jobs: Sequence[tuple[int, FeedFormat]], workers: int | None
+    feeds: Sequence[Feed],
+    jobs: Sequence[tuple[int, FeedFormat]],
+    workers: int | None,
+    lock: int | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Each job's (feed number, format) rendered and checked, in order; in worker processes if many."""
     global _RENDERING
@@ -249,7 +256,7 @@ def _render_all(
         return
     _RENDERING = feeds
     try:
-        with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork")) as pool:
+        with _pool(count, lock) as pool:
             yield from pool.map(_render_job, jobs, chunksize=max(1, min(64, len(jobs) // (count * 8))))
     finally:
         _RENDERING = ()
@@ -306,7 +313,11 @@ class Gathered:
 
 
 def gather(
-    config: SiteConfig, cache: BuildCache, progress: Progress | None = None, workers: int | None = None
+    config: SiteConfig,
+    cache: BuildCache,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    lock: int | None = None,
 ) -> Gathered:
     """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel).
 
@@ -324,8 +335,7 @@ def gather(
     fresh: dict[str, FileDigest] = {}
     count = workers or _cpus()
     if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        with _pool(count, lock) as pool:
             chunk = max(1, min(256, len(jobs) // (count * 8) or 1))
             for done, (file, found) in enumerate(
                 zip(todo, pool.map(_digest_job, jobs, chunksize=chunk), strict=True)
@@ -364,6 +374,32 @@ def gather(
         MappingProxyType({file.key: file.path for file in scanned}),
         fresh=bool(fresh) or len(files) != len(previous),
     )
+
+
+def _pool(count: int, lock: int | None) -> ProcessPoolExecutor:
+    """Worker processes, forked (they start at once, with the parent's data)."""
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_start,
+        initargs=(os.getpid(), lock),
+    )
+
+
+def _worker_start(parent: int, lock: int | None) -> None:
+    """A worker neither holds the build's lock nor outlives its build.
+
+    Forked, it shares the lock's open file: were the build killed, the worker (waiting
+    for work that never comes) would hold the lock on, and every later build would wait.
+    """
+    if lock is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock)
+    if sys.platform == "linux":  # die with the parent (PR_SET_PDEATHSIG = 1)
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:  # the build died before that took effect
+        os._exit(1)
 
 
 def _cpus() -> int:

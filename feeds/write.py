@@ -240,10 +240,12 @@ def _commit(temporary: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[int]:
     """Hold the output folder's lock; a second build waits for it (after calling `on_wait`).
 
     An flock, so the OS drops it when its holder dies: a killed build leaves no stale lock.
+    Gives the lock's file descriptor, which forked workers must close (they would hold the
+    lock on after a killed build otherwise).
     """
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -258,7 +260,7 @@ def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> I
                 on_wait()
             fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            yield stream.fileno()
         finally:
             fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
 

@@ -132,6 +132,38 @@ def test_the_lock_of_a_killed_build_does_not_stop_the_next(plan: Any, work: Path
     assert killtest.snapshot(site) == plan.new
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see worker processes")
+def test_a_build_killed_while_its_workers_run_frees_the_lock_at_once(plan: Any, work: Path) -> None:
+    site = work / "workers"
+    killtest.reset(site, plan.old_site, plan.articles)
+    lock = site / "public" / ".feeds.lock"
+    process = subprocess.Popen([*killtest.build_command(site), "--jobs", "2"], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not (_lock_is_held(lock) and _children(process.pid)):
+        assert process.poll() is None, "the build ended before its workers were seen"
+        assert time.monotonic() < deadline, "the build never started workers"
+        time.sleep(0.005)
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # The forked workers closed their copy of the lock, and die with their build.
+    deadline = time.monotonic() + 5
+    while _lock_is_held(lock) or any(Path(f"/proc/{w}/cmdline").exists() for w in workers):
+        assert time.monotonic() < deadline, "a worker of the killed build lives on, or holds its lock"
+        time.sleep(0.01)
+    done = killtest.build(site, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "waiting" not in done.stderr
+    assert killtest.snapshot(site) == plan.new
+
+
 # --- a full disk, a read-only folder ------------------------------------------------------------
 
 
