@@ -33,7 +33,7 @@ from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
-from feeds.write import Staging, WriteReport, build_lock, remove_lock, write_file
+from feeds.write import Staging, WriteReport, build_lock, remove_debris, remove_lock, write_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +172,7 @@ def run_build(
         return BuildOutcome(_build(config, now, progress, advise=True), None)
     created = not config.output_dir.exists()
     with build_lock(config.output_dir, on_wait) as lock:
+        remove_debris(config.output_dir)
         cache = load_cache(config)
         gathered = gather(config, cache, progress, workers, lock)
         registry = load_registry(config.registry_path)

@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -263,6 +264,26 @@ def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> I
             yield stream.fileno()
         finally:
             fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+
+
+_STAGED = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+"""What `_stage` names a temporary file: `.NAME.XXXXXXXX.tmp` (mkstemp's eight characters)."""
+
+
+def remove_debris(output_dir: Path) -> list[str]:
+    """Remove temporary files a killed build left in the output folder; call it holding the lock.
+
+    A build that dies while staging leaves its temporary files behind (dotfiles, never
+    served); nothing else names a file so, and under the lock no other build is staging.
+    """
+    removed = []
+    for folder, _, names in os.walk(output_dir):
+        for name in names:
+            if _STAGED.match(name):
+                with contextlib.suppress(OSError):
+                    (Path(folder) / name).unlink()
+                    removed.append(name)
+    return removed
 
 
 def remove_lock(output_dir: Path) -> None:

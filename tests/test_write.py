@@ -129,3 +129,16 @@ with build_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(0.5)
 """
+
+
+def test_a_build_removes_the_temporary_files_a_killed_build_left(tmp_path: Path) -> None:
+    from feeds.write import remove_debris
+
+    out = tmp_path / "public"
+    (out / "tags" / "x").mkdir(parents=True)
+    left = [out / ".rss.xml.k3j_9xQa.tmp", out / "tags" / "x" / ".atom.xml.AbCdEfGh.tmp"]
+    kept = [out / ".feeds-manifest.json", out / ".well-known.tmp", out / "rss.xml"]
+    for path in (*left, *kept):
+        path.write_bytes(b"x")
+    assert sorted(remove_debris(out)) == sorted(p.name for p in left)
+    assert [p.exists() for p in (*left, *kept)] == [False, False, True, True, True]
