@@ -54,7 +54,8 @@ class Draft:
     """An article digested: all of `prepare` that needs neither the registry nor the clock.
 
     Small (no body): a build keeps one per article, and its cache keeps them between
-    builds, so an unchanged file is neither read nor parsed again.
+    builds, so an unchanged file is neither read nor parsed again. A held draft (`draft:
+    true`) is not checked: it carries its key, hash and title alone.
     """
 
     key: str
@@ -65,22 +66,22 @@ class Draft:
     held: bool
     """A draft (`draft: true`): not published whatever the date."""
     title: str
-    slug: str
-    dated: datetime | None
-    edited: datetime | None
-    summary: str
-    id: str
+    slug: str = ""
+    dated: datetime | None = None
+    edited: datetime | None = None
+    summary: str = ""
+    id: str = ""
     """The article's own id, cleaned; empty when it has none."""
-    url: str | None
+    url: str | None = None
     """The article's own URL, cleaned; None for the configured permalink."""
-    authors: tuple[Author, ...]
-    tags: tuple[str, ...]
-    categories: tuple[str, ...]
-    lang: str | None
-    image: str | None
-    enclosure: Enclosure | None
-    origin: Origin | None
-    related: tuple[str, ...]
+    authors: tuple[Author, ...] = ()
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    lang: str | None = None
+    image: str | None = None
+    enclosure: Enclosure | None = None
+    origin: Origin | None = None
+    related: tuple[str, ...] = ()
 
 
 def digest(article: Article, config: SiteConfig, warn: Warn | None = None) -> Draft:
@@ -129,28 +130,7 @@ def digest(article: Article, config: SiteConfig, warn: Warn | None = None) -> Dr
 
 
 def _held(article: Article) -> Draft:
-    return Draft(
-        key=article.key,
-        source=article.source,
-        line=article.line,
-        hash=content_hash(article),
-        held=True,
-        title=article.title,
-        slug="",
-        dated=None,
-        edited=None,
-        summary="",
-        id="",
-        url=None,
-        authors=(),
-        tags=(),
-        categories=(),
-        lang=None,
-        image=None,
-        enclosure=None,
-        origin=None,
-        related=(),
-    )
+    return Draft(article.key, article.source, article.line, content_hash(article), True, article.title)
 
 
 def content_of(article: Article, entry: Entry) -> str:
