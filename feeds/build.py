@@ -135,6 +135,9 @@ def render_checked(feed: Feed, fmt: FeedFormat) -> tuple[str, bytes]:
     return path, data
 
 
+LISTING_FILES = (OPML_FILE, HEAD_LINKS_FILE, INDEX_FILE)
+
+
 def render_listings(feeds: Sequence[Feed], config: SiteConfig) -> dict[str, bytes]:
     """The files beside the feeds: the OPML list, the head links snippet, index.html."""
     return {
@@ -182,40 +185,17 @@ def run_build(
         if not (strict and rejected):
             content = _CachedContent(config, gathered, cache)
             feeds = with_content(select_feeds(settled.entries, config), content)
-            warnings: list[Problem] = []
-            outputs: dict[str, OutputState] = {}
             with Staging(config.output_dir) as staging:
-                jobs: list[tuple[int, FeedFormat]] = []
-                for number, feed in enumerate(feeds):
-                    fingerprint = feed_fingerprint(feed, gathered.fingerprints)
-                    for fmt in FORMATS:
-                        path = feed.files.path(fmt)
-                        if _unchanged(config.output_dir, path, cache.outputs.get(path), fingerprint):
-                            staging.keep(path)
-                            outputs[path] = cache.outputs[path]
-                        else:
-                            jobs.append((number, fmt))
-                            outputs[path] = OutputState(fingerprint, 0, 0)
-                for done, (path, data) in enumerate(_render_all(feeds, jobs, workers, lock)):
-                    if progress is not None and done % 16 == 0:
-                        progress("rendering", done, len(jobs))
-                    warnings += _size_warnings(config, path, data)
-                    staging.offer(path, data)
-                for path, data in render_listings(feeds, config).items():
-                    staging.offer(path, data)
-                if registry != settled.registry:
-                    registry_written = write_file(config.registry_path, dump_registry(settled.registry))
-                else:
-                    registry_written = False
+                outputs, warnings = _stage_feeds(
+                    staging, feeds, config, gathered, cache, progress, workers, lock
+                )
+                registry_written = registry != settled.registry and write_file(
+                    config.registry_path, dump_registry(settled.registry)
+                )
                 written = staging.commit()
-            settled_outputs = {
-                path: _settled_state(config.output_dir, path, state) for path, state in outputs.items()
-            }
-            if gathered.fresh or settled_outputs != cache.outputs or content.made != cache.contents:
-                cache.outputs, cache.contents = settled_outputs, content.made
-                write_file(config.cache_dir / CACHE_FILE, dump_cache(cache))
+            _save_cache(config, cache, gathered, outputs, content.made)
             result = BuildResult(
-                files=OutputFiles(config.output_dir, (*outputs, *render_listings_names())),
+                files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
                 feeds=feeds,
                 entries=settled.entries,
                 registry=settled.registry,
@@ -236,6 +216,57 @@ def run_build(
         held=settled.held,
     )
     return BuildOutcome(result, None)
+
+
+def _stage_feeds(
+    staging: Staging,
+    feeds: Sequence[Feed],
+    config: SiteConfig,
+    gathered: Gathered,
+    cache: BuildCache,
+    progress: Progress | None,
+    workers: int | None,
+    lock: int | None,
+) -> tuple[dict[str, OutputState], list[Problem]]:
+    """Stage every feed file whose feed changed (rendered, checked), keep the others, and the listings.
+
+    Gives each output file's state for the next build's cache, and the size warnings.
+    """
+    outputs: dict[str, OutputState] = {}
+    jobs: list[tuple[int, FeedFormat]] = []
+    for number, feed in enumerate(feeds):
+        fingerprint = feed_fingerprint(feed, gathered.fingerprints)
+        for fmt in FORMATS:
+            path = feed.files.path(fmt)
+            if _unchanged(config.output_dir, path, cache.outputs.get(path), fingerprint):
+                staging.keep(path)
+                outputs[path] = cache.outputs[path]
+            else:
+                jobs.append((number, fmt))
+                outputs[path] = OutputState(fingerprint, 0, 0)
+    warnings: list[Problem] = []
+    for done, (path, data) in enumerate(_render_all(feeds, jobs, workers, lock)):
+        if progress is not None and done % 16 == 0:
+            progress("rendering", done, len(jobs))
+        warnings += _size_warnings(config, path, data)
+        staging.offer(path, data)
+    for path, data in render_listings(feeds, config).items():
+        staging.offer(path, data)
+    return outputs, warnings
+
+
+def _save_cache(
+    config: SiteConfig,
+    cache: BuildCache,
+    gathered: Gathered,
+    outputs: Mapping[str, OutputState],
+    contents: dict[str, str],
+) -> None:
+    """The cache for the next build, written only when something in it changed."""
+    settled = {path: _settled_state(config.output_dir, path, state) for path, state in outputs.items()}
+    if gathered.fresh or settled != cache.outputs or contents != cache.contents:
+        cache.outputs, cache.contents = settled, contents
+        write_file(config.cache_dir / CACHE_FILE, dump_cache(cache))
 
 
 _RENDERING: Sequence[Feed] = ()
@@ -266,10 +297,6 @@ def _render_all(
 def _render_job(job: tuple[int, FeedFormat]) -> tuple[str, bytes]:
     number, fmt = job
     return render_checked(_RENDERING[number], fmt)
-
-
-def render_listings_names() -> tuple[str, ...]:
-    return (OPML_FILE, HEAD_LINKS_FILE, INDEX_FILE)
 
 
 class OutputFiles(Mapping[str, bytes]):
