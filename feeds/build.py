@@ -20,19 +20,27 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from feeds.cache import CACHE_FILE, BuildCache, FileDigest, OutputState, dump_cache, load_cache
 from feeds.check import check_feed
 from feeds.config import SiteConfig
 from feeds.errors import BuildError, Problem
 from feeds.lint import lint
 from feeds.model import FORMATS, Article, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, Prepared, content_of, digest_all, settle
-from feeds.read import FileState, Progress, limit_files, read_articles, read_file, scan_article_files
+from feeds.read import (
+    FileState,
+    FoundFile,
+    Progress,
+    limit_files,
+    read_articles,
+    read_file,
+    scan_article_files,
+)
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
+from feeds.state import BuildCache, FileDigest, OutputState, State, open_state
 from feeds.write import Staging, WriteReport, build_lock, remove_debris, remove_lock, write_file
 
 
@@ -42,14 +50,20 @@ class BuildResult:
 
     files: Mapping[str, bytes]
     """Output files by path relative to the output folder."""
-    feeds: tuple[Feed, ...]
-    entries: tuple[Entry, ...]
+    feeds: Sequence[Feed]
+    entries: Sequence[Entry]
     registry: Registry
     problems: tuple[Problem, ...]
     articles: int
     """Articles read (a JSON file may hold several)."""
     held: int
     """Drafts and future-dated articles, not published yet."""
+    heads: tuple[Feed, ...] = ()
+    """The head feeds (the site's, then each topic's), without their archive pages."""
+
+    @property
+    def published(self) -> int:
+        return len(self.entries)
 
     @property
     def rejected(self) -> int:
@@ -69,11 +83,7 @@ class BuildOutcome:
             return []
         changed = set(self.written.changed)
         return [
-            feed.url(fmt)
-            for feed in self.result.feeds
-            if not feed.is_archive
-            for fmt in FORMATS
-            if feed.files.path(fmt) in changed
+            feed.url(fmt) for feed in self.result.heads for fmt in FORMATS if feed.files.path(fmt) in changed
         ]
 
 
@@ -123,6 +133,7 @@ def build_site(
         problems=(*problems, *prepared.problems, *warnings, *advice),
         articles=len(articles),
         held=prepared.held,
+        heads=tuple(feed for feed in feeds if not feed.is_archive),
     )
 
 
@@ -159,16 +170,18 @@ def run_build(
 ) -> BuildOutcome:
     """Read the site, build it and (unless `write` is false) publish it atomically.
 
-    Writing builds incrementally: files unchanged since the last build (by size and
-    mtime) are not read again, feeds whose entries did not change are not rendered
-    again (the build cache, `config.cache`, remembers both), and the bytes are those
-    a build from scratch would give. `workers` processes read the files that changed
-    (default: one per CPU when there are many; 1 reads in this process).
+    Writing builds incrementally from the state the last build left (`feeds.state`):
+    files unchanged since then (by size and mtime) are not read again, and only the
+    feeds that the changes touch are selected and rendered again (`feeds.incremental`);
+    the bytes are those a build from scratch would give. `workers` processes read the
+    files that changed (default: one per CPU when there are many; 1 reads in this process).
 
     Under `strict`, any rejected article means nothing is written. The registry is
     written before the feeds, so a crash in between never leaves feeds carrying ids
     the registry does not know.
     """
+    from feeds.incremental import rebuild  # it builds on this module's steps
+
     if not config.articles_dir.is_dir():
         raise BuildError(f"{config.articles_dir}: no such folder of articles")
     if not write:
@@ -176,46 +189,81 @@ def run_build(
     created = not config.output_dir.exists()
     with build_lock(config.output_dir, on_wait) as lock:
         remove_debris(config.output_dir)
-        cache = load_cache(config)
-        gathered = gather(config, cache, progress, workers, lock)
-        registry = load_registry(config.registry_path)
-        settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
-        result_problems = (*gathered.problems, *settled.problems)
-        rejected = len({(p.path, p.line) for p in result_problems if p.severity == "error"})
-        if not (strict and rejected):
-            content = _CachedContent(config, gathered, cache)
-            feeds = with_content(select_feeds(settled.entries, config), content)
-            with Staging(config.output_dir) as staging:
-                outputs, warnings = _stage_feeds(
-                    staging, feeds, config, gathered, cache, progress, workers, lock
-                )
-                registry_written = registry != settled.registry and write_file(
-                    config.registry_path, dump_registry(settled.registry)
-                )
-                written = staging.commit()
-            _save_cache(config, cache, gathered, outputs, content.made)
-            result = BuildResult(
-                files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
-                feeds=feeds,
-                entries=settled.entries,
-                registry=settled.registry,
-                problems=(*result_problems, *warnings),
-                articles=gathered.articles,
-                held=settled.held,
-            )
-            return BuildOutcome(result, written, registry_written)
-    if created:  # "nothing written" means no output folder either, not one holding our lock
+        state = open_state(config)
+        keep = False
+        try:
+            scanned, limited = scan(config)
+            outcome = None
+            if not limited:
+                outcome = rebuild(config, now, state, scanned, strict, progress, workers, lock)
+            if outcome is None:
+                outcome = _full_build(config, now, state, scanned, limited, strict, progress, workers, lock)
+            keep = outcome.written is not None
+        finally:
+            state.close(commit=keep)
+    if outcome.written is None and created:  # "nothing written": no output folder holding our lock
         remove_lock(config.output_dir)
+    return outcome
+
+
+def scan(config: SiteConfig) -> tuple[list[FoundFile], list[Problem]]:
+    """The article files, in path order; beyond `max_articles`, the problem of the rest."""
+    articles_dir = config.articles_dir
+    scanned = scan_article_files(articles_dir)
+    if len(scanned) <= config.limits.max_articles:
+        return scanned, []
+    paths, problems = limit_files(articles_dir, [Path(f.path) for f in scanned], config.limits)
+    return scanned[: len(paths)], problems
+
+
+def _full_build(
+    config: SiteConfig,
+    now: datetime,
+    state: State,
+    scanned: Sequence[FoundFile],
+    limited: Sequence[Problem],
+    strict: bool,
+    progress: Progress | None,
+    workers: int | None,
+    lock: int | None,
+) -> BuildOutcome:
+    """Every feed selected again (unchanged files' drafts and unchanged feeds' files from the state)."""
+    cache = state.load_cache()
+    gathered = gather(config, cache, scanned, limited, progress, workers, lock)
+    registry = load_registry(config.registry_path)
+    settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
+    problems = (*gathered.problems, *settled.problems)
+    if strict and any(p.severity == "error" for p in problems):
+        result = BuildResult(
+            files=MappingProxyType({}),
+            feeds=(),
+            entries=settled.entries,
+            registry=settled.registry,
+            problems=problems,
+            articles=gathered.articles,
+            held=settled.held,
+        )
+        return BuildOutcome(result, None)
+    content = CachedContent(config, gathered.fingerprints, cache.contents)
+    feeds = with_content(select_feeds(settled.entries, config), content)
+    with Staging(config.output_dir) as staging:
+        outputs, warnings = _stage_feeds(staging, feeds, config, gathered, cache, progress, workers, lock)
+        registry_written = registry != settled.registry and write_file(
+            config.registry_path, dump_registry(settled.registry)
+        )
+        written = staging.commit()
+    _save_state(state, config, now, gathered, settled, outputs, content.made)
     result = BuildResult(
-        files=MappingProxyType({}),
-        feeds=(),
+        files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
+        feeds=feeds,
         entries=settled.entries,
         registry=settled.registry,
-        problems=result_problems,
+        problems=(*problems, *warnings),
         articles=gathered.articles,
         held=settled.held,
+        heads=tuple(feed for feed in feeds if not feed.is_archive),
     )
-    return BuildOutcome(result, None)
+    return BuildOutcome(result, written, registry_written)
 
 
 def _stage_feeds(
@@ -230,73 +278,120 @@ def _stage_feeds(
 ) -> tuple[dict[str, OutputState], list[Problem]]:
     """Stage every feed file whose feed changed (rendered, checked), keep the others, and the listings.
 
-    Gives each output file's state for the next build's cache, and the size warnings.
+    Gives each output file's state for the next build, and the size warnings.
     """
     outputs: dict[str, OutputState] = {}
-    jobs: list[tuple[int, FeedFormat]] = []
-    for number, feed in enumerate(feeds):
+    jobs: list[tuple[Feed, FeedFormat]] = []
+    for feed in feeds:
         fingerprint = feed_fingerprint(feed, gathered.fingerprints)
         for fmt in FORMATS:
             path = feed.files.path(fmt)
-            if _unchanged(config.output_dir, path, cache.outputs.get(path), fingerprint):
+            if unchanged_output(config.output_dir, path, cache.outputs.get(path), fingerprint):
                 staging.keep(path)
                 outputs[path] = cache.outputs[path]
             else:
-                jobs.append((number, fmt))
+                jobs.append((feed, fmt))
                 outputs[path] = OutputState(fingerprint, 0, 0)
-    warnings: list[Problem] = []
-    for done, (path, data) in enumerate(_render_all(feeds, jobs, workers, lock)):
-        if progress is not None and done % 16 == 0:
-            progress("rendering", done, len(jobs))
-        warnings += _size_warnings(config, path, data)
-        staging.offer(path, data)
+    warnings = stage_rendered(staging, config, jobs, progress, workers, lock)
     for path, data in render_listings(feeds, config).items():
         staging.offer(path, data)
     return outputs, warnings
 
 
-def _save_cache(
+def stage_rendered(
+    staging: Staging,
     config: SiteConfig,
-    cache: BuildCache,
+    jobs: Sequence[tuple[Feed, FeedFormat]],
+    progress: Progress | None,
+    workers: int | None,
+    lock: int | None,
+) -> list[Problem]:
+    """Render each (feed, format), check it and offer it to `staging`; gives the size warnings."""
+    warnings: list[Problem] = []
+    for done, (path, data) in enumerate(_render_all(jobs, workers, lock)):
+        if progress is not None and done % 16 == 0:
+            progress("rendering", done, len(jobs))
+        warnings += _size_warnings(config, path, data)
+        staging.offer(path, data)
+    return warnings
+
+
+def _save_state(
+    state: State,
+    config: SiteConfig,
+    now: datetime,
     gathered: Gathered,
+    settled: Prepared,
     outputs: Mapping[str, OutputState],
     contents: dict[str, str],
 ) -> None:
-    """The cache for the next build, written only when something in it changed."""
-    settled = {path: _settled_state(config.output_dir, path, state) for path, state in outputs.items()}
-    if gathered.fresh or settled != cache.outputs or contents != cache.contents:
-        cache.outputs, cache.contents = settled, contents
-        write_file(config.cache_dir / CACHE_FILE, dump_cache(cache))
+    """What this build from scratch found, for the next build to start from.
+
+    Not while a file's name is not UTF-8 (it is rejected, and the state cannot hold it):
+    every build is then one from scratch, until the file is renamed.
+    """
+    if not all(_encodable(file.key) for file in gathered.scanned):
+        state.clear()
+        return
+    settled_outputs = {path: settled_output(config.output_dir, path, s) for path, s in outputs.items()}
+    settled_outputs.update(
+        (path, settled_output(config.output_dir, path, OutputState("", 0, 0))) for path in LISTING_FILES
+    )
+    pending = [  # what `settle_draft` holds back
+        (draft.key, None if draft.held or draft.dated is None else draft.dated.timestamp())
+        for draft in gathered.drafts
+        if draft.held or (draft.dated is not None and draft.dated > now)
+    ]
+    state.replace_all(
+        gathered.files,
+        [(entry, gathered.fingerprints[entry.key]) for entry in settled.entries],
+        pending,
+        settled.registry.records.items(),
+        contents,
+        settled_outputs,
+    )
+    state.finish(config, scan_signature(gathered.scanned), settle_problems=len(settled.problems))
 
 
-_RENDERING: Sequence[Feed] = ()
-"""The feeds a pool of forked workers renders: inherited at the fork, not pickled to each."""
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def scan_signature(scanned: Iterable[FoundFile]) -> str:
+    """A hash of every article file's key and status: equal, and no file changed."""
+    text = "\n".join(f"{f.key}\0{f.state.size}\0{f.state.mtime_ns}\0{f.state.sidecar}" for f in scanned)
+    return _fingerprint(text)
+
+
+_RENDERING: Sequence[tuple[Feed, FeedFormat]] = ()
+"""The jobs a pool of forked workers renders: inherited at the fork, not pickled to each."""
 
 
 def _render_all(
-    feeds: Sequence[Feed],
-    jobs: Sequence[tuple[int, FeedFormat]],
-    workers: int | None,
-    lock: int | None = None,
+    jobs: Sequence[tuple[Feed, FeedFormat]], workers: int | None, lock: int | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """Each job's (feed number, format) rendered and checked, in order; in worker processes if many."""
+    """Each job's feed in its format, rendered and checked, in order; in worker processes if many."""
     global _RENDERING
     count = workers or _cpus()
     if count == 1 or (len(jobs) < PARALLEL_FROM and workers is None):
-        for number, fmt in jobs:
-            yield render_checked(feeds[number], fmt)
+        for feed, fmt in jobs:
+            yield render_checked(feed, fmt)
         return
-    _RENDERING = feeds
+    _RENDERING = jobs
     try:
         with _pool(count, lock) as pool:
-            yield from pool.map(_render_job, jobs, chunksize=max(1, min(64, len(jobs) // (count * 8))))
+            chunk = max(1, min(64, len(jobs) // (count * 8)))
+            yield from pool.map(_render_job, range(len(jobs)), chunksize=chunk)
     finally:
         _RENDERING = ()
 
 
-def _render_job(job: tuple[int, FeedFormat]) -> tuple[str, bytes]:
-    number, fmt = job
-    return render_checked(_RENDERING[number], fmt)
+def _render_job(number: int) -> tuple[str, bytes]:
+    return render_checked(*_RENDERING[number])
 
 
 class OutputFiles(Mapping[str, bytes]):
@@ -336,50 +431,27 @@ class Gathered:
     articles: int
     paths: Mapping[str, str]
     """Each article file's path, by file key."""
-    fresh: bool
-    """Whether any file was read (or found gone) this time: the cache has changed."""
+    files: dict[str, FileDigest]
+    """Each article file's digest, by file key."""
+    scanned: tuple[FoundFile, ...]
 
 
 def gather(
     config: SiteConfig,
     cache: BuildCache,
+    scanned: Sequence[FoundFile],
+    problems: Sequence[Problem] = (),
     progress: Progress | None = None,
     workers: int | None = None,
     lock: int | None = None,
 ) -> Gathered:
-    """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel).
-
-    `cache.files` is updated to what was found.
-    """
-    articles_dir = config.articles_dir
-    scanned = scan_article_files(articles_dir)
-    if len(scanned) > config.limits.max_articles:
-        paths, problems = limit_files(articles_dir, [Path(f.path) for f in scanned], config.limits)
-        scanned = scanned[: len(paths)]
-    else:
-        problems = []
+    """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel)."""
     todo = [f for f in scanned if (hit := cache.files.get(f.key)) is None or hit.state != f.state]
-    jobs = [(Path(f.path), articles_dir, config, f.state) for f in todo]
-    fresh: dict[str, FileDigest] = {}
-    count = workers or _cpus()
-    if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
-        with _pool(count, lock) as pool:
-            chunk = max(1, min(256, len(jobs) // (count * 8) or 1))
-            for done, (file, found) in enumerate(
-                zip(todo, pool.map(_digest_job, jobs, chunksize=chunk), strict=True)
-            ):
-                fresh[file.key] = found
-                if progress is not None and done % 256 == 0:
-                    progress("reading", done, len(jobs))
-    else:
-        for done, (file, job) in enumerate(zip(todo, jobs, strict=True)):
-            if progress is not None:
-                progress("reading", done, len(jobs))
-            fresh[file.key] = _digest_job(job)
-    previous = cache.files
+    fresh = dict(zip((f.key for f in todo), digest_files(config, todo, progress, workers, lock), strict=True))
     files: dict[str, FileDigest] = {}
     drafts: list[Draft] = []
     fingerprints: dict[str, str] = {}
+    found_problems = list(problems)
     unreadable: set[str] = set()
     articles = 0
     for file in scanned:
@@ -388,20 +460,44 @@ def gather(
         files[key] = found
         drafts += found.drafts
         fingerprints.update((d.key, f) for d, f in zip(found.drafts, found.fingerprints, strict=True))
-        problems += found.problems
+        found_problems += found.problems
         articles += found.articles
         if found.unreadable:
             unreadable.add(key)
-    cache.files = files
     return Gathered(
         tuple(drafts),
         MappingProxyType(fingerprints),
-        tuple(problems),
+        tuple(found_problems),
         frozenset(unreadable),
         articles,
         MappingProxyType({file.key: file.path for file in scanned}),
-        fresh=bool(fresh) or len(files) != len(previous),
+        files,
+        tuple(scanned),
     )
+
+
+def digest_files(
+    config: SiteConfig,
+    files: Sequence[FoundFile],
+    progress: Progress | None = None,
+    workers: int | None = None,
+    lock: int | None = None,
+) -> list[FileDigest]:
+    """Each file read and its articles digested, in order: in worker processes when there are many."""
+    jobs = [(Path(f.path), config.articles_dir, config, f.state) for f in files]
+    count = workers or _cpus()
+    if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
+        found: list[FileDigest] = []
+        with _pool(count, lock) as pool:
+            chunk = max(1, min(256, len(jobs) // (count * 8) or 1))
+            for done, digest in enumerate(pool.map(_digest_job, jobs, chunksize=chunk)):
+                found.append(digest)
+                if progress is not None and done % 256 == 0:
+                    progress("reading", done, len(jobs))
+        return found
+    if progress is not None and jobs:
+        progress("reading", 0, len(jobs))
+    return [_digest_job(job) for job in jobs]
 
 
 def _pool(count: int, lock: int | None) -> ProcessPoolExecutor:
@@ -475,26 +571,25 @@ def with_content(feeds: Sequence[Feed], content: Callable[[Entry], str]) -> tupl
     )
 
 
-class _CachedContent:
-    """Content from the cache where an entry's draft and URL are unchanged; else its file is read again."""
+class CachedContent:
+    """Content from the state where an entry's draft and URL are unchanged; else its file is read again."""
 
-    def __init__(self, config: SiteConfig, gathered: Gathered, cache: BuildCache) -> None:
+    def __init__(self, config: SiteConfig, fingerprints: Mapping[str, str], known: Mapping[str, str]) -> None:
         self._config = config
-        self._gathered = gathered
-        self._known = cache.contents
+        self._fingerprints = fingerprints
+        self._known = known
         self.made: dict[str, str] = {}
-        """Every content given out, by content key: what the next build's cache keeps."""
+        """Every content given out, by content key: what the next build's state keeps."""
         self._read: dict[str, dict[str, Article]] = {}
 
     def __call__(self, entry: Entry) -> str:
-        key = _content_key(entry, self._gathered.fingerprints)
+        key = content_key(entry, self._fingerprints)
         content = self._known.get(key)
         if content is None:
             file = entry.key.split("#", 1)[0]
             if (articles := self._read.get(file)) is None:
                 config = self._config
-                path = Path(self._gathered.paths[file])
-                read = read_file(path, config.articles_dir, config.root, config.limits)
+                read = read_file(config.articles_dir / file, config.articles_dir, config.root, config.limits)
                 articles = self._read[file] = {article.key: article for article in read.articles}
             article = articles.get(entry.key)  # None if the file changed under the build
             content = "" if article is None else content_of(article, entry)
@@ -502,7 +597,7 @@ class _CachedContent:
         return content
 
 
-def _content_key(entry: Entry, fingerprints: Mapping[str, str]) -> str:
+def content_key(entry: Entry, fingerprints: Mapping[str, str]) -> str:
     return f"{fingerprints[entry.key]} {entry.url}"
 
 
@@ -517,7 +612,7 @@ def _fingerprint(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _unchanged(output_dir: Path, path: str, known: OutputState | None, fingerprint: str) -> bool:
+def unchanged_output(output_dir: Path, path: str, known: OutputState | None, fingerprint: str) -> bool:
     """Whether the file at `path` is what the last build wrote from a feed with this fingerprint."""
     if known is None or known.fingerprint != fingerprint:
         return False
@@ -528,7 +623,7 @@ def _unchanged(output_dir: Path, path: str, known: OutputState | None, fingerpri
     return (status.st_size, status.st_mtime_ns) == (known.size, known.mtime_ns)
 
 
-def _settled_state(output_dir: Path, path: str, state: OutputState) -> OutputState:
+def settled_output(output_dir: Path, path: str, state: OutputState) -> OutputState:
     try:
         status = (output_dir / path).stat()
     except OSError:

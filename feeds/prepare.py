@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Collection, Container, Sequence
+from collections.abc import Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html import escape
@@ -245,6 +245,40 @@ def settle(
         if key not in present and record.retired is None and key.split("#", 1)[0] not in unreadable:
             records[key] = replace(record, retired=now)
     return Prepared(tuple(entries), Registry(MappingProxyType(records)), tuple(problems), held)
+
+
+def settle_changed(
+    drafts: Sequence[Draft],
+    config: SiteConfig,
+    records: Mapping[str, Record],
+    taken: Container[str],
+    now: datetime,
+) -> tuple[list[tuple[Entry, Record]], list[Draft], list[Problem]]:
+    """`settle` for the drafts of the files that changed since the last build (`feeds.incremental`).
+
+    Gives the entries with their records, the drafts held back, and the problems. It
+    neither retires records nor checks duplicates: the caller knows the rest of the
+    site, and makes sure no record could be taken over by a moved article and no
+    entry of the rest was stamped in the range this build stamps in.
+    """
+    settled: list[tuple[Entry, Record]] = []
+    held: list[Draft] = []
+    problems: list[Problem] = []
+    stamped = 0
+    for draft in drafts:
+        seen = now - timedelta(seconds=stamped)  # as in `settle`
+        try:
+            prepared = settle_draft(draft, config, records.get(draft.key), now, taken, seen)
+        except ArticleError as exc:
+            problems.append(exc.problem)
+            continue
+        if prepared is None:
+            held.append(draft)
+            continue
+        if seen in (prepared[0].published, prepared[0].updated):
+            stamped += 1
+        settled.append(prepared)
+    return settled, held, problems
 
 
 def settle_draft(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,18 +89,24 @@ def load_registry(path: Path) -> Registry:
 
 def dump_registry(registry: Registry) -> bytes:
     """The registry file's bytes: one line per article, sorted by key, so diffs stay small."""
-    lines = []
-    for key in sorted(registry.records):
-        record = registry.records[key]
-        value: dict[str, str] = {
-            "id": record.id,
-            "first_seen": to_utc_text(record.first_seen),
-            "hash": record.hash,
-        }
-        if record.changed is not None:
-            value["changed"] = to_utc_text(record.changed)
-        if record.retired is not None:
-            value["retired"] = to_utc_text(record.retired)
-        lines.append(f"    {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}")
+    return registry_file(registry_line(key, registry.records[key]) for key in sorted(registry.records))
+
+
+def registry_file(lines: Iterable[str]) -> bytes:
+    """The registry file around its record lines (`registry_line`), given sorted by key."""
     body = ",\n".join(lines)
     return f'{{\n  "format": {FORMAT},\n  "articles": {{\n{body}\n  }}\n}}\n'.encode()
+
+
+def registry_line(key: str, record: Record) -> str:
+    """One record's line of the registry file (without the comma between lines)."""
+    value: dict[str, str] = {
+        "id": record.id,
+        "first_seen": to_utc_text(record.first_seen),
+        "hash": record.hash,
+    }
+    if record.changed is not None:
+        value["changed"] = to_utc_text(record.changed)
+    if record.retired is not None:
+        value["retired"] = to_utc_text(record.retired)
+    return f"    {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"

@@ -90,11 +90,11 @@ def select_feeds(entries: Sequence[Entry], config: SiteConfig) -> tuple[Feed, ..
     feeds += paged_feeds(site, ordered, config)
     for topic, members in topics(ordered, config):
         feeds += paged_feeds(topic, members, config)
-    _refuse_shared_files(feeds)
+    refuse_shared_files(feeds)
     return tuple(feeds)
 
 
-def _refuse_shared_files(feeds: Sequence[Feed]) -> None:
+def refuse_shared_files(feeds: Sequence[Feed]) -> None:
     """Two feeds written to one file would silently replace one another: stop the build instead."""
     owners: dict[str, Feed] = {}
     for feed in feeds:
@@ -109,7 +109,7 @@ def topics(ordered: Sequence[Entry], config: SiteConfig) -> list[tuple[Topic, li
     names: dict[tuple[str, str], str] = {}
     for entry in ordered:
         for kind in config.topics:
-            for name in _names(entry, kind):
+            for name in topic_names(entry, kind):
                 key = (kind, name.casefold())
                 members = groups.setdefault(key, [])
                 if not members or members[-1] is not entry:
@@ -124,50 +124,76 @@ def topics(ordered: Sequence[Entry], config: SiteConfig) -> list[tuple[Topic, li
 
 
 def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> list[Feed]:
-    """The head feed of `topic`, then its archive pages, oldest first.
-
-    Archive pages are full pages of `archive_page_size` entries and one last page
-    that fills up (it may be empty, so that every full page can link `next-archive`
-    to a page that exists: a full page's bytes then never change again). A lone
-    partial page gets that empty next page too: an archive document with neither
-    `prev-archive` nor `next-archive` is incomplete to RFC 5005 validators.
-    """
+    """The head feed of `topic`, then its archive pages, oldest first (see `archive_pages`)."""
     head_size = config.feed_limit
-    archiving = topic.kind == "site" or config.topic_archives
-    archived = list(reversed(ordered[head_size:])) if archiving else []  # oldest first
+    archived = list(reversed(ordered[head_size:])) if archives(topic, config) else []  # oldest first
     size = config.archive_page_size
-    pages = [archived[i : i + size] for i in range(0, len(archived), size)]
-    if pages and (len(pages[-1]) == size or len(pages) == 1):
-        pages.append([])
-    head_files = feed_files(topic.folder)
-    feeds = [
-        _feed(
-            topic,
-            config,
-            head_files,
-            ordered[:head_size],
-            prev_archive=archive_files(topic.folder, len(pages)) if pages else None,
-        )
-    ]
-    for number, page in enumerate(pages, start=1):
-        feeds.append(
-            _feed(
-                topic,
-                config,
-                archive_files(topic.folder, number),
-                list(reversed(page)),
-                prev_archive=archive_files(topic.folder, number - 1) if number > 1 else None,
-                next_archive=archive_files(topic.folder, number + 1) if number < len(pages) else None,
-                current=head_files,
-                page=number,
-                empty_updated=feeds[-1].updated if number > 1 else EMPTY_FEED_UPDATED,
-                full_content=config.archive_content,
-            )
-        )
+    count = archive_pages(len(archived), size)
+    feeds = [head_feed(topic, config, ordered[:head_size], count)]
+    for number in range(1, count + 1):
+        page = archived[(number - 1) * size : number * size]
+        feeds.append(archive_page(topic, config, number, count, list(reversed(page)), feeds[-1].updated))
     return feeds
 
 
-def _names(entry: Entry, kind: str) -> Iterable[str]:
+def archives(topic: Topic, config: SiteConfig) -> bool:
+    """Whether `topic`'s entries beyond its head feed go to archive pages (else they are not published)."""
+    return topic.kind == "site" or config.topic_archives
+
+
+def archive_pages(archived: int, size: int) -> int:
+    """How many archive pages hold `archived` entries, `size` a page, cut from the oldest entry.
+
+    Full pages, then one last page that fills up. It may be empty, so that every full
+    page can link `next-archive` to a page that exists (a full page's bytes then never
+    change again). A lone partial page gets that empty next page too: an archive
+    document with neither `prev-archive` nor `next-archive` is incomplete to RFC 5005
+    validators.
+    """
+    if archived == 0:
+        return 0
+    full = archived // size
+    return 2 if full == 0 else full + 1
+
+
+def head_feed(topic: Topic, config: SiteConfig, newest: Sequence[Entry], pages: int) -> Feed:
+    """`topic`'s head feed: its newest entries, linking `prev-archive` to its newest archive page."""
+    return _feed(
+        topic,
+        config,
+        feed_files(topic.folder),
+        newest,
+        prev_archive=archive_files(topic.folder, pages) if pages else None,
+    )
+
+
+def archive_page(
+    topic: Topic,
+    config: SiteConfig,
+    number: int,
+    pages: int,
+    entries: Sequence[Entry],
+    previous_updated: datetime,
+) -> Feed:
+    """Archive page `number` of `pages` (newest entry first); `previous_updated` is the
+    `updated` of the feed before it (the head feed for page 1, else page `number - 1`),
+    which an empty last page takes as its own."""
+    folder = topic.folder
+    return _feed(
+        topic,
+        config,
+        archive_files(folder, number),
+        entries,
+        prev_archive=archive_files(folder, number - 1) if number > 1 else None,
+        next_archive=archive_files(folder, number + 1) if number < pages else None,
+        current=feed_files(folder),
+        page=number,
+        empty_updated=previous_updated if number > 1 else EMPTY_FEED_UPDATED,
+        full_content=config.archive_content,
+    )
+
+
+def topic_names(entry: Entry, kind: str) -> Iterable[str]:
     if kind == "categories":
         return entry.categories
     if kind == "tags":

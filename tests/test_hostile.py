@@ -354,7 +354,7 @@ def test_nothing_is_written_outside_the_output_folder(
     assert outcome.written is not None and outcome.written.changed
     added = {path for path in after if path not in before}
     # The registry and the build cache live beside feeds.toml, by design; nothing else.
-    assert added == {"site/feeds.registry.json", "site/.feeds-cache", "site/.feeds-cache/build.pickle"}
+    assert added == {"site/feeds.registry.json", "site/.feeds-cache", "site/.feeds-cache/state.sqlite"}
     assert {path: after[path] for path in before} == before, "a file outside public/ was changed"
     assert not Path("/tmp/feeds-hostile-escape").exists()
     for path in (site / "public").rglob("*"):

@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,9 +16,9 @@ from hypothesis import strategies as st
 
 import feeds.build
 from feeds.build import run_build
-from feeds.cache import CACHE_FILE, load_cache
 from feeds.config import load_config
 from feeds.prepare import _site_relative, _uri
+from feeds.state import STATE_FILE, open_state
 from feeds.write import LOCK_NAME, MANIFEST_NAME
 from tests.conftest import NOW
 
@@ -99,14 +100,15 @@ def test_a_rebuild_with_no_change_renders_and_writes_nothing(
 ) -> None:
     site = _site(tmp_path / "site")
     _build(site)
-    cache_bytes = (site / ".feeds-cache" / CACHE_FILE).read_bytes()
+    state = site / ".feeds-cache" / STATE_FILE
+    state_bytes = state.read_bytes()
     rendered: list[str] = []
     real = feeds.build.render_checked
     monkeypatch.setattr(feeds.build, "render_checked", lambda f, fmt: rendered.append(fmt) or real(f, fmt))
     outcome = _build(site)
     assert rendered == []
     assert outcome.written is not None and outcome.written.changed == ()
-    assert (site / ".feeds-cache" / CACHE_FILE).read_bytes() == cache_bytes  # not even the cache
+    assert state.read_bytes() == state_bytes  # not even the state changes
 
 
 def test_one_new_article_rerenders_only_the_feeds_it_is_in(
@@ -146,16 +148,28 @@ def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     site = _site(tmp_path / "site", count=30)
     _build(site)
     expected = _output(site)
-    cache = site / ".feeds-cache" / CACHE_FILE
-    cache.write_bytes(b"\x80\x05 not a pickle")
+    cache = site / ".feeds-cache" / STATE_FILE
+    cache.write_bytes(b"\x80\x05 not a database")
     _build(site)
     assert _output(site) == expected
-    # A pickle that would run a command: refused, not run; the build goes on from scratch.
+    # A stored value that would run a command: refused, not run; the build goes on from scratch.
     marker = tmp_path / "ran"
-    cache.write_bytes(pickle.dumps(_Evil(str(marker))))
+    db = sqlite3.connect(cache)
+    db.execute("UPDATE files SET size = 0")  # every file looks changed: each digest is read
+    db.execute("UPDATE files SET digest = ?", (pickle.dumps(_Evil(str(marker))),))
+    db.commit()
+    db.close()
     _build(site)
     assert not marker.exists()
     assert _output(site) == expected
+
+
+def _state_is_complete(config: Path) -> bool:
+    state = open_state(load_config(config))
+    try:
+        return state.complete
+    finally:
+        state.close(commit=False)
 
 
 class _Evil:
@@ -171,7 +185,7 @@ def test_a_changed_configuration_invalidates_the_cache(tmp_path: Path) -> None:
     _build(site)
     config = site / "feeds.toml"
     config.write_text(config.read_text(encoding="utf-8").replace('"Desk"', '"Night Desk"'), encoding="utf-8")
-    assert load_cache(load_config(config)).files == {}  # keyed by the configuration
+    assert not _state_is_complete(config)  # keyed by the configuration
     _build(site)
     assert b"<title>Night Desk</title>" in (site / "public" / "atom.xml").read_bytes()
     archive = (site / "public" / "archive" / "1" / "atom.xml").read_bytes()
@@ -237,4 +251,4 @@ def test_the_cache_serves_builds_started_from_anywhere(
     site = _site(tmp_path / "site", count=30)
     _build(site)  # the configuration named by an absolute path
     monkeypatch.chdir(site)
-    assert load_cache(load_config(Path("feeds.toml"))).files  # ... and by a relative one
+    assert _state_is_complete(Path("feeds.toml"))  # ... and by a relative one

@@ -1,0 +1,764 @@
+"""Rebuilding from the last build's state: only what changed is read, settled, selected and rendered.
+
+A build from scratch (`feeds.build`) settles every article and selects every feed.
+At 100,000 articles that is seconds of work for one new article, so a rebuild
+starts instead from the state the last build left (`feeds.state`) and works on
+the difference:
+
+1. the files whose status changed (or that are gone, or hold an embargoed article
+   that is now due) are digested again, and only their drafts are settled;
+2. the state's entries, topics and registry mirror take the changes;
+3. every head feed is selected again from the state (a few queries each), and of
+   the archive pages only those the changes reach: an archive is cut from its
+   oldest entry, so a new article changes the filling page only, an edited one its
+   own page, and a removed or re-dated one its page and every newer page;
+4. a feed whose fingerprint is what its files were rendered from is not rendered.
+
+The result is the bytes a build from scratch gives (the tests compare both after
+every kind of change). Where the difference is not local, `rebuild` declines and
+the build is done from scratch: a changed registry file (a checkout), an earlier
+build's problems across articles (a duplicate slug or id), an article that may
+take over a removed one's identity (a move), or a clock that stamps where an
+earlier build did.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TypeVar, overload
+
+from feeds.build import (
+    LISTING_FILES,
+    BuildOutcome,
+    BuildResult,
+    CachedContent,
+    OutputFiles,
+    digest_files,
+    feed_fingerprint,
+    render_listings,
+    scan_signature,
+    settled_output,
+    stage_rendered,
+    unchanged_output,
+    with_content,
+)
+from feeds.config import SiteConfig
+from feeds.dates import from_utc_text, to_utc_text
+from feeds.errors import Problem
+from feeds.model import FORMATS, Entry, Feed, FeedFormat
+from feeds.prepare import Draft, settle_changed
+from feeds.read import FoundFile, Progress
+from feeds.registry import Record, Registry, load_registry, registry_file
+from feeds.select import (
+    Topic,
+    archive_page,
+    archive_pages,
+    archives,
+    head_feed,
+    refuse_shared_files,
+    select_feeds,
+    topic_slug,
+)
+from feeds.state import (
+    FileDigest,
+    OutputState,
+    State,
+    entry_topics,
+    file_of,
+    file_row,
+    file_state,
+    registry_status,
+    unpickle,
+)
+from feeds.write import Staging, WriteReport, write_file
+
+T = TypeVar("T")
+SITE = ("site", "")
+"""The site's own group of entries, as (kind, folded name)."""
+TopicKey = tuple[str, str]
+
+
+def rebuild(
+    config: SiteConfig,
+    now: datetime,
+    state: State,
+    scanned: Sequence[FoundFile],
+    strict: bool,
+    progress: Progress | None,
+    workers: int | None,
+    lock: int | None,
+) -> BuildOutcome | None:
+    """The build, from the state of the last one; None where it must be done from scratch."""
+    if not state.complete or state.meta("settle_problems") != 0:
+        return None
+    if state.meta("registry") != registry_status(config.registry_path):
+        return None
+    signature = scan_signature(scanned)
+    changed, removed = _changed_files(state, scanned, signature)
+    due = [file for (file,) in state.execute(_DUE, (now.timestamp(),))]
+    if not changed and not removed and not due and (quiet := _quiet(config, state)) is not None:
+        return quiet
+    delta = _Delta(config, now, state, workers, lock)
+    if not delta.read(changed, removed, due, progress):
+        return None
+    if strict and delta.rejected():
+        return None
+    delta.apply()
+    outcome = delta.publish(progress)
+    state.set_meta("scan", signature)
+    return outcome
+
+
+_DUE = "SELECT DISTINCT file FROM pending WHERE due IS NOT NULL AND due <= ? ORDER BY file"
+
+
+def _changed_files(
+    state: State, scanned: Sequence[FoundFile], signature: str
+) -> tuple[list[FoundFile], list[str]]:
+    """The files new or changed since the last build, and the keys of those gone."""
+    if signature == state.meta("scan"):
+        return [], []
+    known = {
+        key: file_state(size, mtime, side_size, side_mtime)
+        for key, size, mtime, side_size, side_mtime in state.execute(
+            "SELECT key, size, mtime, side_size, side_mtime FROM files"
+        )
+    }
+    changed = [f for f in scanned if known.pop(f.key, None) != f.state]
+    return changed, sorted(known)
+
+
+def _quiet(config: SiteConfig, state: State) -> BuildOutcome | None:
+    """Nothing changed: the outcome, if every output file is as the last build left it."""
+    outputs = _outputs(state)
+    for path, known in outputs.items():
+        if not unchanged_output(config.output_dir, path, known, known.fingerprint):
+            return None
+    written = WriteReport(changed=(), unchanged=tuple(sorted(outputs)))
+    return BuildOutcome(_result(config, state, outputs, (), ()), written, False)
+
+
+def _outputs(state: State) -> dict[str, OutputState]:
+    return {
+        path: OutputState(fp, size, mtime)
+        for path, fp, size, mtime in state.execute("SELECT path, fp, size, mtime FROM outputs")
+    }
+
+
+def _result(
+    config: SiteConfig,
+    state: State,
+    outputs: Mapping[str, OutputState],
+    heads: tuple[Feed, ...],
+    warnings: Sequence[Problem],
+) -> BuildResult:
+    problems = [
+        problem
+        for (digest,) in state.execute("SELECT digest FROM files WHERE troubled ORDER BY key")
+        for problem in unpickle(digest).problems
+    ]
+    published = state.execute("SELECT count(*) FROM entries").fetchone()[0]
+    entries = _Stored(published, lambda: _stored_entries(state.path))
+    return BuildResult(
+        files=OutputFiles(config.output_dir, outputs),
+        feeds=_Stored(None, lambda: select_feeds(_stored_entries(state.path), config)),
+        entries=entries,
+        registry=Registry(_StoredRecords(config.registry_path)),
+        problems=(*problems, *warnings),
+        articles=state.execute("SELECT coalesce(sum(articles), 0) FROM files").fetchone()[0],
+        held=state.execute("SELECT count(*) FROM pending").fetchone()[0],
+        heads=heads,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The difference
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """Where an entry stands in one group: its order key, as the state sorts it."""
+
+    pub: float
+    id: str
+
+
+class _Delta:
+    """One rebuild's changes: read, settled, applied to the state, then published."""
+
+    def __init__(
+        self, config: SiteConfig, now: datetime, state: State, workers: int | None, lock: int | None
+    ) -> None:
+        self.config = config
+        self.now = now
+        self.state = state
+        self.workers = workers
+        self.lock = lock
+        self.digests: dict[str, FileDigest | None] = {}
+        """The new digest of each file in the difference (None: gone)."""
+        self.settled: list[tuple[Entry, Record]] = []
+        self.held: list[Draft] = []
+        self.fingerprints: dict[str, str] = {}
+        self.old: dict[str, tuple[_Placed, list[TopicKey], str, str]] = {}
+        """Entries of the files in the difference before it: place, groups, fingerprint, URL."""
+
+    @property
+    def files(self) -> list[str]:
+        return sorted(self.digests)
+
+    def read(
+        self,
+        changed: Sequence[FoundFile],
+        removed: Sequence[str],
+        due: Sequence[str],
+        progress: Progress | None,
+    ) -> bool:
+        """Digest and settle the files of the difference; False where that cannot be done here."""
+        state = self.state
+        fresh = digest_files(self.config, changed, progress, self.workers, self.lock)
+        self.digests.update(zip((f.key for f in changed), fresh, strict=True))
+        self.digests.update(dict.fromkeys(removed))
+        for file in due:
+            if file not in self.digests:
+                (digest,) = state.execute("SELECT digest FROM files WHERE key = ?", (file,)).fetchone()
+                self.digests[file] = unpickle(digest)
+        drafts = [draft for file in self.files if (d := self.digests[file]) is not None for draft in d.drafts]
+        for file in self.files:
+            if (d := self.digests[file]) is not None:
+                self.fingerprints.update(zip((draft.key for draft in d.drafts), d.fingerprints, strict=True))
+        present = {draft.key for draft in drafts}
+        records = self._records(present)
+        if any(draft.key not in records and self._may_take_over(draft, present) for draft in drafts):
+            return False
+        latest = state.meta("latest")
+        if latest is not None and latest >= (self.now - timedelta(seconds=len(drafts))).timestamp():
+            return False  # this build's stamps could meet one an earlier build gave
+        self.settled, self.held, problems = settle_changed(
+            drafts, self.config, records, _Taken(state), self.now
+        )
+        if problems or not self._unique():
+            return False
+        self._remember_old()
+        return True
+
+    def _records(self, keys: Container[str]) -> dict[str, Record]:
+        records: dict[str, Record] = {}
+        for file in self.files:
+            for key, id_, first_seen, hash_, changed, retired in self.state.execute(
+                "SELECT key, id, first_seen, hash, changed, retired FROM registry WHERE file = ?", (file,)
+            ):
+                if key in keys:
+                    records[key] = Record(
+                        id=id_,
+                        first_seen=from_utc_text(first_seen),
+                        hash=hash_,
+                        changed=from_utc_text(changed) if changed else None,
+                        retired=from_utc_text(retired) if retired else None,
+                    )
+        return records
+
+    def _may_take_over(self, draft: Draft, present: Container[str]) -> bool:
+        """Whether a build from scratch could give this new article the record of one gone (a move)."""
+        files = set(self.digests)
+        for (key,) in self.state.execute("SELECT key FROM registry WHERE hash = ?", (draft.hash,)):
+            if key in present:
+                continue
+            file = key.split("#", 1)[0]
+            if file in files or not self._stored(key):
+                return True
+        return False
+
+    def _stored(self, key: str) -> bool:
+        """Whether an article outside the difference is still there (published or held)."""
+        state = self.state
+        return bool(
+            state.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone()
+            or state.execute("SELECT 1 FROM pending WHERE key = ?", (key,)).fetchone()
+        )
+
+    def _unique(self) -> bool:
+        """Whether the settled entries' slugs and ids are their own, here and in the rest of the site."""
+        files = set(self.digests)
+        slugs = [entry.slug for entry, _ in self.settled]
+        ids = [entry.id for entry, _ in self.settled]
+        if len(set(slugs)) < len(slugs) or len(set(ids)) < len(ids):
+            return False
+        for column, values in (("slug", slugs), ("id", ids)):
+            for value in values:
+                for (file,) in self.state.execute(f"SELECT file FROM entries WHERE {column} = ?", (value,)):
+                    if file not in files:
+                        return False
+        return True
+
+    def _remember_old(self) -> None:
+        kinds = self.state.kinds
+        for file in self.files:
+            for blob, fp in self.state.execute("SELECT entry, fp FROM entries WHERE file = ?", (file,)):
+                entry: Entry = unpickle(blob)
+                groups = [SITE, *((kind, folded) for kind, folded, _ in entry_topics(entry, kinds))]
+                self.old[entry.key] = (_place(entry), groups, fp, entry.url)
+
+    def rejected(self) -> bool:
+        digests = [d for d in self.digests.values() if d is not None]
+        troubled = self.state.execute("SELECT count(*) FROM files WHERE troubled").fetchone()[0]
+        return troubled > 0 or any(p.severity == "error" for d in digests for p in d.problems)
+
+    # ------------------------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        """The state takes the difference; where each changed entry stood before is remembered."""
+        state, files = self.state, self.files
+        self.before = {group: self._positions(group, self._old_places(group)) for group in self._groups()}
+        for file in files:
+            state.execute(
+                "DELETE FROM members WHERE key IN (SELECT key FROM entries WHERE file = ?)", (file,)
+            )
+            state.execute("DELETE FROM entries WHERE file = ?", (file,))
+            state.execute("DELETE FROM pending WHERE file = ?", (file,))
+            if (digest := self.digests[file]) is None:
+                state.execute("DELETE FROM files WHERE key = ?", (file,))
+            else:
+                state.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", file_row(file, digest)
+                )
+        for _, _, fp, url in self.old.values():
+            state.execute("DELETE FROM contents WHERE ckey = ?", (f"{fp} {url}",))
+        state.put_entries((entry, self.fingerprints[entry.key]) for entry, _ in self.settled)
+        state.executemany(
+            "INSERT INTO pending VALUES (?, ?, ?)",
+            (
+                (d.key, file_of(d.key), None if d.held or d.dated is None else d.dated.timestamp())
+                for d in self.held
+            ),
+        )
+        self.registry_changed = self._apply_records()
+        for kind, folded in self._groups():
+            if kind == "site":
+                continue
+            row = state.execute(
+                "SELECT min(name) FROM members WHERE kind = ? AND folded = ?", (kind, folded)
+            ).fetchone()
+            state.execute("DELETE FROM topics WHERE kind = ? AND folded = ?", (kind, folded))
+            if row[0] is not None:
+                state.execute("INSERT INTO topics VALUES (?, ?, ?)", (kind, folded, row[0]))
+        latest = max((max(e.published, e.updated).timestamp() for e, _ in self.settled), default=None)
+        if latest is not None:
+            previous = state.meta("latest")
+            state.set_meta("latest", latest if previous is None else max(previous, latest))
+
+    def _apply_records(self) -> bool:
+        """Records of the settled entries, and the gone ones retired; whether any changed."""
+        state = self.state
+        before = dict(
+            itertools.chain.from_iterable(
+                state.execute("SELECT key, line FROM registry WHERE file = ?", (file,)) for file in self.files
+            )
+        )
+        state.put_records((entry.key, record) for entry, record in self.settled)
+        present = {entry.key for entry, _ in self.settled} | {draft.key for draft in self.held}
+        gone = [file for file in self.files if (d := self.digests[file]) is None or not d.unreadable]
+        retired = to_utc_text(self.now)
+        for file in gone:
+            rows = state.execute(
+                "SELECT key, id, first_seen, hash, changed FROM registry WHERE file = ? AND retired IS NULL",
+                (file,),
+            ).fetchall()
+            for key, id_, first_seen, hash_, changed in rows:
+                if key not in present:
+                    record = Record(
+                        id_,
+                        from_utc_text(first_seen),
+                        hash_,
+                        from_utc_text(changed) if changed else None,
+                        from_utc_text(retired),
+                    )
+                    state.put_records([(key, record)])
+        after = dict(
+            itertools.chain.from_iterable(
+                state.execute("SELECT key, line FROM registry WHERE file = ?", (file,)) for file in self.files
+            )
+        )
+        return after != before
+
+    def _groups(self) -> list[TopicKey]:
+        """The site and every topic an entry of the difference is in, before or after it."""
+        groups: dict[TopicKey, None] = {SITE: None}
+        for _, old_groups, _, _ in self.old.values():
+            groups.update(dict.fromkeys(old_groups))
+        for entry, _ in self.settled:
+            groups.update(
+                dict.fromkeys((kind, folded) for kind, folded, _ in entry_topics(entry, self.state.kinds))
+            )
+        return list(groups)
+
+    def _old_places(self, group: TopicKey) -> list[_Placed]:
+        return [place for place, groups, _, _ in self.old.values() if group in groups]
+
+    def _new_places(self, group: TopicKey) -> list[_Placed]:
+        kinds = self.state.kinds
+        return [
+            _place(entry)
+            for entry, _ in self.settled
+            if group == SITE or group in [(k, f) for k, f, _ in entry_topics(entry, kinds)]
+        ]
+
+    def _positions(self, group: TopicKey, places: Sequence[_Placed]) -> tuple[int, list[int]]:
+        """The group's size, and each place's index in it, oldest first."""
+        return _count(self.state, group), [_older(self.state, group, place) for place in places]
+
+    # ------------------------------------------------------------------------------------------
+
+    def publish(self, progress: Progress | None) -> BuildOutcome:
+        """Select, render and write what the difference reaches; keep every other file."""
+        config, state = self.config, self.state
+        heads, pages = self._feeds()
+        outputs = _outputs(state)
+        produced: dict[str, str] = {}
+        jobs: list[tuple[Feed, FeedFormat]] = []
+        fingerprints = self._feed_fingerprints([*heads, *pages])
+        for feed in [*heads, *pages]:
+            fingerprint = fingerprints[id(feed)]
+            for fmt in FORMATS:
+                path = feed.files.path(fmt)
+                produced[path] = fingerprint
+                if not unchanged_output(config.output_dir, path, outputs.get(path), fingerprint):
+                    jobs.append((feed, fmt))
+        stored_pages = self._stored_pages(produced)
+        for feed in self._missing_pages(stored_pages, outputs):
+            fingerprint = self._feed_fingerprints([feed])[id(feed)]
+            for fmt in FORMATS:
+                produced[feed.files.path(fmt)] = fingerprint
+                jobs.append((feed, fmt))
+        for path in stored_pages:
+            if path not in produced:
+                produced[path] = outputs[path].fingerprint
+        content = CachedContent(config, _Fingerprints(state, self.fingerprints), _Contents(state))
+        unique = list({id(feed): feed for feed, _ in jobs}.values())
+        filled = {id(old): new for old, new in zip(unique, with_content(unique, content), strict=True)}
+        jobs = [(filled[id(feed)], fmt) for feed, fmt in jobs]
+        rendered = {feed.files.path(fmt) for feed, fmt in jobs}
+        with Staging(config.output_dir) as staging:
+            warnings = stage_rendered(staging, config, jobs, progress, self.workers, self.lock)
+            for path in produced:
+                if path not in rendered:
+                    staging.keep(path)
+            listings_known = all(
+                unchanged_output(config.output_dir, path, outputs.get(path), "") for path in LISTING_FILES
+            )
+            if jobs or not listings_known:
+                for path, data in render_listings(heads, config).items():
+                    staging.offer(path, data)
+            else:
+                for path in LISTING_FILES:
+                    staging.keep(path)
+            registry_written = self.registry_changed and write_file(
+                config.registry_path, registry_file(state.registry_lines())
+            )
+            written = staging.commit()
+        settled = {
+            path: settled_output(config.output_dir, path, OutputState(fp, 0, 0))
+            if path in rendered or path not in outputs
+            else outputs[path]
+            for path, fp in [*produced.items(), *((path, "") for path in LISTING_FILES)]
+        }
+        state.execute("DELETE FROM outputs")
+        state.put_outputs(settled)
+        state.executemany("INSERT OR REPLACE INTO contents VALUES (?, ?)", content.made.items())
+        state.set_meta("registry", registry_status(config.registry_path))
+        return BuildOutcome(
+            _result(config, state, settled, tuple(heads), warnings), written, registry_written
+        )
+
+    def _feeds(self) -> tuple[list[Feed], list[Feed]]:
+        """Every head feed, and the archive pages the difference may have changed."""
+        config, state = self.config, self.state
+        site = Topic("site", config.title, "")
+        topics = [site, *_topics(state, config)]
+        refuse_shared_files([head_feed(topic, config, (), 0) for topic in topics])
+        affected = set(self._groups())
+        heads: list[Feed] = []
+        pages: list[Feed] = []
+        self.page_counts: dict[str, int] = {}
+        for topic in topics:
+            group = SITE if topic.kind == "site" else (topic.kind, topic.name.casefold())
+            count = _count(state, group)
+            archived = max(0, count - config.feed_limit) if archives(topic, config) else 0
+            total = archive_pages(archived, config.archive_page_size)
+            self.page_counts[topic.folder] = total
+            newest = _window(state, group, count - config.feed_limit, config.feed_limit)
+            heads.append(head_feed(topic, config, newest, total))
+            if total and group in affected:
+                pages += self._pages(topic, group, count, archived, total, heads[-1].updated)
+        return heads, pages
+
+    def _pages(
+        self, topic: Topic, group: TopicKey, count: int, archived: int, total: int, head_updated: datetime
+    ) -> list[Feed]:
+        """The archive pages of a group that the difference may have changed (see the module's notes)."""
+        config, size = self.config, self.config.archive_page_size
+        old_count, old_indexes = self.before[group]
+        new_indexes = [_older(self.state, group, place) for place in self._new_places(group)]
+        old_places = {(p.pub, p.id) for p in self._old_places(group)}
+        new_places = {(p.pub, p.id) for p in self._new_places(group)}
+        old_archived = max(0, old_count - config.feed_limit)
+        moved = [
+            index
+            for index, place in zip(old_indexes, self._old_places(group), strict=True)
+            if (place.pub, place.id) not in new_places
+        ] + [
+            index
+            for index, place in zip(new_indexes, self._new_places(group), strict=True)
+            if (place.pub, place.id) not in old_places
+        ]
+        if old_archived != archived:
+            moved.append(min(old_archived, archived))
+        numbers = {total - 1, total} - {0}
+        numbers.update(index // size + 1 for index in new_indexes if index < archived)
+        if moved:
+            numbers.update(range(min(moved) // size + 1, total + 1))
+        wanted = sorted(n for n in numbers if 1 <= n <= total)
+        feeds: list[Feed] = []
+        for number in wanted:
+            start = (number - 1) * size
+            entries = (
+                _window(self.state, group, start, min(size, archived - start)) if start < archived else []
+            )
+            if feeds and feeds[-1].files.atom == f"{topic.folder}archive/{number - 1}/atom.xml":
+                previous = feeds[-1].updated
+            elif number > 1:
+                previous = self._page(topic, group, number - 1, archived, total, head_updated).updated
+            else:
+                previous = head_updated
+            feeds.append(archive_page(topic, config, number, total, entries, previous))
+        return feeds
+
+    def _page(
+        self, topic: Topic, group: TopicKey, number: int, archived: int, total: int, head_updated: datetime
+    ) -> Feed:
+        size = self.config.archive_page_size
+        start = (number - 1) * size
+        entries = _window(self.state, group, start, min(size, archived - start)) if start < archived else []
+        previous = head_updated
+        if not entries and number > 1:
+            previous = self._page(topic, group, number - 1, archived, total, head_updated).updated
+        return archive_page(topic, self.config, number, total, entries, previous)
+
+    def _stored_pages(self, produced: Mapping[str, str]) -> list[str]:
+        """The archive files of this build that the difference did not reach: kept as they are."""
+        paths = []
+        for folder, total in self.page_counts.items():
+            for number in range(1, total + 1):
+                for fmt in FORMATS:
+                    path = f"{folder}archive/{number}/{_FILE_NAMES[fmt]}"
+                    if path not in produced:
+                        paths.append(path)
+        return paths
+
+    def _missing_pages(self, paths: Sequence[str], outputs: Mapping[str, OutputState]) -> list[Feed]:
+        """Pages not reached by the difference whose files are not as the last build left them."""
+        config, state = self.config, self.state
+        broken: dict[tuple[str, int], None] = {}
+        for path in paths:
+            known = outputs.get(path)
+            if known is None or not unchanged_output(config.output_dir, path, known, known.fingerprint):
+                folder, _, rest = path.partition("archive/")
+                broken[(folder, int(rest.split("/", 1)[0]))] = None
+        if not broken:
+            return []
+        topics = {topic.folder: topic for topic in [Topic("site", config.title, ""), *_topics(state, config)]}
+        feeds = []
+        for folder, number in broken:
+            topic = topics[folder]
+            group = SITE if topic.kind == "site" else (topic.kind, topic.name.casefold())
+            count = _count(state, group)
+            archived = max(0, count - config.feed_limit)
+            total = self.page_counts[folder]
+            newest = _window(state, group, count - config.feed_limit, config.feed_limit)
+            head_updated = head_feed(topic, config, newest, total).updated
+            feeds.append(self._page(topic, group, number, archived, total, head_updated))
+        return feeds
+
+    def _feed_fingerprints(self, feeds: Sequence[Feed]) -> dict[int, str]:
+        fingerprints = _Fingerprints(self.state, self.fingerprints)
+        return {id(feed): feed_fingerprint(feed, fingerprints) for feed in feeds}
+
+
+_FILE_NAMES: dict[FeedFormat, str] = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
+
+
+def _place(entry: Entry) -> _Placed:
+    return _Placed(entry.published.timestamp(), entry.id)
+
+
+def _topics(state: State, config: SiteConfig) -> list[Topic]:
+    found = [
+        Topic(kind, name, f"{kind}/{topic_slug(name)}/")
+        for kind, name in state.execute("SELECT kind, name FROM topics")
+        if kind in config.topics
+    ]
+    return sorted(found, key=lambda topic: (config.topics.index(topic.kind), topic.folder))
+
+
+def _count(state: State, group: TopicKey) -> int:
+    if group == SITE:
+        return int(state.execute("SELECT count(*) FROM entries").fetchone()[0])
+    return int(
+        state.execute("SELECT count(*) FROM members WHERE kind = ? AND folded = ?", group).fetchone()[0]
+    )
+
+
+def _older(state: State, group: TopicKey, place: _Placed) -> int:
+    """How many of the group's entries sort before `place`, oldest first: its index."""
+    if group == SITE:
+        sql = "SELECT count(*) FROM entries WHERE pub < ?1 OR (pub = ?1 AND id > ?2)"
+        return int(state.execute(sql, (place.pub, place.id)).fetchone()[0])
+    sql = (
+        "SELECT count(*) FROM members WHERE kind = ?3 AND folded = ?4"
+        " AND (pub < ?1 OR (pub = ?1 AND id > ?2))"
+    )
+    return int(state.execute(sql, (place.pub, place.id, *group)).fetchone()[0])
+
+
+def _window(state: State, group: TopicKey, start: int, count: int) -> list[Entry]:
+    """The group's entries at indexes `start` to `start + count` (oldest first), newest first."""
+    if count <= 0:
+        return []
+    start = max(0, start)
+    if group == SITE:
+        rows = state.execute(
+            "SELECT entry FROM entries ORDER BY pub, id DESC LIMIT ? OFFSET ?", (count, start)
+        ).fetchall()
+    else:
+        rows = state.execute(
+            "SELECT e.entry FROM members AS m JOIN entries AS e ON e.key = m.key "
+            "WHERE m.kind = ? AND m.folded = ? ORDER BY m.pub, m.id DESC LIMIT ? OFFSET ?",
+            (*group, count, start),
+        ).fetchall()
+    return [unpickle(blob) for (blob,) in reversed(rows)]
+
+
+class _Taken(Container[str]):
+    """Every id the registry ever gave, asked of the state one at a time."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def __contains__(self, value: object) -> bool:
+        return self._state.execute("SELECT 1 FROM registry WHERE id = ?", (value,)).fetchone() is not None
+
+
+class _Fingerprints(Mapping[str, str]):
+    """Each entry's draft fingerprint: this build's, else the state's."""
+
+    def __init__(self, state: State, fresh: Mapping[str, str]) -> None:
+        self._state = state
+        self._fresh = fresh
+
+    def __getitem__(self, key: str) -> str:
+        if (found := self._fresh.get(key)) is not None:
+            return found
+        row = self._state.execute("SELECT fp FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return str(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+class _Contents(Mapping[str, str]):
+    """Content HTML the state holds, by content key."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def __getitem__(self, key: str) -> str:
+        row = self._state.execute("SELECT html FROM contents WHERE ckey = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return str(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------------------------------------
+# What a rebuild's result holds without loading it: read from the state when asked
+# ----------------------------------------------------------------------------------------------
+
+
+def _stored_entries(path: Path) -> tuple[Entry, ...]:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return tuple(unpickle(blob) for (blob,) in db.execute("SELECT entry FROM entries ORDER BY file, key"))
+    finally:
+        db.close()
+
+
+class _Stored(Sequence[T]):
+    """A sequence loaded when first used (its length may be known before)."""
+
+    def __init__(self, length: int | None, load: Callable[[], Sequence[T]]) -> None:
+        self._length = length
+        self._load = load
+        self._items: tuple[T, ...] | None = None
+
+    def _all(self) -> tuple[T, ...]:
+        if self._items is None:
+            self._items = tuple(self._load())
+        return self._items
+
+    def __len__(self) -> int:
+        return self._length if self._length is not None else len(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._all() == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _StoredRecords(Mapping[str, Record]):
+    """The registry's records as the build wrote them, read from its file when asked."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._records: Mapping[str, Record] | None = None
+
+    def _all(self) -> Mapping[str, Record]:
+        if self._records is None:
+            self._records = load_registry(self._path).records
+        return self._records
+
+    def __getitem__(self, key: str) -> Record:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+__all__ = ["rebuild"]

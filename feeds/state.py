@@ -1,0 +1,389 @@
+"""The build's state between builds: what the last build read, published and wrote, in SQLite.
+
+A folder beside `feeds.toml` (`.feeds-cache/`, never committed, safe to delete)
+holds one database. Per article file: its status (size, mtime) and what `digest`
+made of it. Per published entry: the entry (without content) with its order and
+topics, indexed so that a rebuild can ask for one feed's entries, or one archive
+page's, without loading the others. A mirror of the registry, the content HTML of
+the entries that full-content feeds carry, and per output file the fingerprint of
+the feed it was rendered from. It is keyed by the configuration and by this
+package's own code: any change to either, and the state is ignored.
+
+Losing it (or a damaged one) costs time, never correctness: the build then reads,
+digests and renders everything, and gives the same bytes. Every change of a build
+is one transaction, committed after the output: a build killed half way leaves
+the state of the build before it, and the next build redoes the difference.
+
+Values are pickled (frozen dataclasses, as their constructors' arguments) and
+unpickled by a loader that builds only our own plain values: a doctored file is
+refused, never run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import operator
+import pickle
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from feeds.config import SiteConfig
+from feeds.dates import to_utc_text
+from feeds.errors import Problem
+from feeds.model import Author, Enclosure, Entry, Origin
+from feeds.prepare import Draft
+from feeds.read import FileState
+from feeds.registry import Record, registry_line
+from feeds.select import topic_names
+
+FORMAT = 2
+STATE_FILE = "state.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class FileDigest:
+    """What one article file gave: drafts of its articles, its problems."""
+
+    state: FileState
+    drafts: tuple[Draft, ...]
+    fingerprints: tuple[str, ...]
+    """One per draft: a hash of everything the draft says."""
+    problems: tuple[Problem, ...]
+    unreadable: bool
+    articles: int
+    """Articles the file holds (digested or not)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputState:
+    """An output file as the last build left it, and the fingerprint of what it was rendered from."""
+
+    fingerprint: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class BuildCache:
+    """What a build from scratch takes from the state: every file's digest, contents, outputs."""
+
+    key: str
+    files: dict[str, FileDigest] = field(default_factory=dict)
+    """By the file's key (its path inside the articles folder)."""
+    contents: dict[str, str] = field(default_factory=dict)
+    """Content HTML by content key (see `feeds.build`)."""
+    outputs: dict[str, OutputState] = field(default_factory=dict)
+    """By path inside the output folder."""
+
+
+_SCHEMA = """
+CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE files(key TEXT PRIMARY KEY, size INT, mtime INT, side_size INT, side_mtime INT,
+                   articles INT, troubled INT, digest BLOB);
+CREATE INDEX files_troubled ON files(troubled) WHERE troubled;
+CREATE TABLE entries(key TEXT PRIMARY KEY, file TEXT, pub REAL, id TEXT, slug TEXT, latest REAL,
+                     fp TEXT, entry BLOB);
+CREATE INDEX entries_order ON entries(pub, id DESC);
+CREATE INDEX entries_slug ON entries(slug);
+CREATE INDEX entries_id ON entries(id);
+CREATE TABLE members(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, key TEXT,
+                     PRIMARY KEY(kind, folded, key)) WITHOUT ROWID;
+CREATE INDEX members_order ON members(kind, folded, pub, id DESC);
+CREATE INDEX members_key ON members(key);
+CREATE TABLE topics(kind TEXT, folded TEXT, name TEXT, PRIMARY KEY(kind, folded)) WITHOUT ROWID;
+CREATE TABLE pending(key TEXT PRIMARY KEY, file TEXT, due REAL) WITHOUT ROWID;
+CREATE TABLE registry(key TEXT PRIMARY KEY, file TEXT, id TEXT, first_seen TEXT, hash TEXT,
+                      changed TEXT, retired TEXT, line TEXT) WITHOUT ROWID;
+CREATE INDEX registry_id ON registry(id);
+CREATE INDEX registry_hash ON registry(hash);
+CREATE INDEX registry_file ON registry(file);
+CREATE TABLE contents(ckey TEXT PRIMARY KEY, html TEXT) WITHOUT ROWID;
+CREATE TABLE outputs(path TEXT PRIMARY KEY, fp TEXT, size INT, mtime INT) WITHOUT ROWID;
+"""
+
+
+def state_key(config: SiteConfig) -> str:
+    """The configuration and this package's code, hashed: what every stored value depends on."""
+    # The site folder by where it is, however the command line spelled it.
+    settings = repr(dataclasses.replace(config, root=config.root.resolve()))
+    digest = hashlib.blake2b(f"{FORMAT}\0{settings}".encode(), digest_size=16)
+    package = Path(__file__).parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+class State:
+    """The state database of one site, opened for one build (one transaction)."""
+
+    def __init__(self, path: Path, key: str, kinds: Sequence[str]) -> None:
+        self.path = path
+        self.key = key
+        self.kinds = tuple(kinds)
+        """The topic kinds the site has feeds for (`config.topics`)."""
+        self.complete = False
+        """Whether it holds what the last build left (else it is empty, for a build from scratch)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = _connect(path)
+            self.complete = self.meta("key") == key and self.meta("complete") == 1
+        except sqlite3.DatabaseError:  # damaged, or not ours: start afresh
+            with contextlib.suppress(Exception):
+                self._db.close()
+            path.unlink(missing_ok=True)
+            self._db = _connect(path)
+        if not self.complete:
+            self._reset()
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _reset(self) -> None:
+        db = self._db
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            db.execute(f'DROP TABLE "{table}"')
+        for statement in _SCHEMA.split(";"):  # not executescript: it would end the transaction
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('key', ?)", (self.key,))
+
+    def clear(self) -> None:
+        """Forget everything: the next build is one from scratch."""
+        self.complete = False
+        self._reset()
+
+    def close(self, *, commit: bool) -> None:
+        try:
+            if commit:
+                self._db.commit()
+            else:
+                self._db.rollback()
+        finally:
+            self._db.close()
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, parameters)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+    def meta(self, name: str) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, name: str, value: Any) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+
+    # ------------------------------------------------------------------------------------------
+    # What a build from scratch reads, and writes back whole
+    # ------------------------------------------------------------------------------------------
+
+    def load_cache(self) -> BuildCache:
+        cache = BuildCache(self.key)
+        if not self.complete:
+            return cache
+        cache.files = {key: unpickle(digest) for key, digest in self.execute("SELECT key, digest FROM files")}
+        cache.contents = dict(self.execute("SELECT ckey, html FROM contents").fetchall())
+        cache.outputs = {
+            path: OutputState(fp, size, mtime)
+            for path, fp, size, mtime in self.execute("SELECT path, fp, size, mtime FROM outputs")
+        }
+        return cache
+
+    def replace_all(
+        self,
+        files: dict[str, FileDigest],
+        entries: Sequence[tuple[Entry, str]],
+        pending: Iterable[tuple[str, float | None]],
+        records: Iterable[tuple[str, Record]],
+        contents: dict[str, str],
+        outputs: dict[str, OutputState],
+    ) -> None:
+        """Everything a build from scratch found, in place of what was stored."""
+        self.clear()
+        self.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (file_row(k, d) for k, d in files.items())
+        )
+        self.put_entries(entries)
+        self.executemany("INSERT INTO pending VALUES (?, ?, ?)", ((k, file_of(k), due) for k, due in pending))
+        self.put_records(records)
+        self.executemany("INSERT INTO contents VALUES (?, ?)", contents.items())
+        self.put_outputs(outputs)
+        self.execute("INSERT INTO topics SELECT kind, folded, min(name) FROM members GROUP BY kind, folded")
+        self.set_meta("complete", 1)
+
+    def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
+        rows: list[tuple[Any, ...]] = []
+        members: list[tuple[Any, ...]] = []
+        for entry, fingerprint in entries:
+            pub = entry.published.timestamp()
+            latest = max(pub, entry.updated.timestamp())
+            key = entry.key
+            rows.append((key, file_of(key), pub, entry.id, entry.slug, latest, fingerprint, pickled(entry)))
+            members += [(*topic, pub, entry.id, entry.key) for topic in entry_topics(entry, self.kinds)]
+        self.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)", members)
+
+    def put_records(self, records: Iterable[tuple[str, Record]]) -> None:
+        self.executemany(
+            "INSERT OR REPLACE INTO registry VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    key,
+                    file_of(key),
+                    record.id,
+                    _utc(record.first_seen),
+                    record.hash,
+                    _utc(record.changed),
+                    _utc(record.retired),
+                    registry_line(key, record),
+                )
+                for key, record in records
+            ),
+        )
+
+    def put_outputs(self, outputs: dict[str, OutputState]) -> None:
+        self.executemany(
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
+            ((path, s.fingerprint, s.size, s.mtime_ns) for path, s in outputs.items()),
+        )
+
+    def finish(self, config: SiteConfig, scan: str, *, settle_problems: int) -> None:
+        """Mark the state as what this build left: its scan, the registry file it wrote."""
+        latest = self.execute("SELECT max(latest) FROM entries").fetchone()[0]
+        self.set_meta("latest", latest)
+        self.set_meta("scan", scan)
+        self.set_meta("settle_problems", settle_problems)
+        self.set_meta("registry", registry_status(config.registry_path))
+
+    def registry_lines(self) -> Iterator[str]:
+        return (line for (line,) in self.execute("SELECT line FROM registry ORDER BY key"))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA cache_size = -65536")  # 64 MB at most
+    return db
+
+
+def registry_status(path: Path) -> str:
+    """What tells the registry file changed since a build wrote it (a checkout, an edit by hand)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return "missing"
+    return f"{status.st_size} {status.st_mtime_ns} {status.st_ino}"
+
+
+def open_state(config: SiteConfig) -> State:
+    return State(config.cache_dir / STATE_FILE, state_key(config), config.topics)
+
+
+def file_of(key: str) -> str:
+    """The article file a registry key belongs to: `a.json#slug` -> `a.json`."""
+    return key.split("#", 1)[0]
+
+
+def file_row(key: str, digest: FileDigest) -> tuple[Any, ...]:
+    state = digest.state
+    side = state.sidecar or (None, None)
+    troubled = int(bool(digest.problems))
+    return (key, state.size, state.mtime_ns, *side, digest.articles, troubled, pickled(digest))
+
+
+def file_state(size: int, mtime: int, side_size: int | None, side_mtime: int | None) -> FileState:
+    return FileState(size, mtime, None if side_size is None else (side_size, side_mtime or 0))
+
+
+def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(kind, folded name, spelling) of every topic the entry is in, each once, with its smallest spelling."""
+    found: dict[tuple[str, str], str] = {}
+    for kind in kinds:
+        for name in topic_names(entry, kind):
+            key = (kind, name.casefold())
+            found[key] = min(found.get(key, name), name)
+    return [(kind, folded, name) for (kind, folded), name in found.items()]
+
+
+def _utc(value: datetime | None) -> str | None:
+    return None if value is None else to_utc_text(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Pickling our own values, and only those
+# ----------------------------------------------------------------------------------------------
+
+
+def pickled(value: object) -> bytes:
+    stream = io.BytesIO()
+    _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return stream.getvalue()
+
+
+def unpickle(data: bytes) -> Any:
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+class _Pickler(pickle.Pickler):
+    """Frozen dataclasses pickled as their constructor's arguments.
+
+    The default for slotted dataclasses asks `dataclasses.fields` for every object,
+    which made saving and loading a 10,000-article cache take a second each.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        fields = _FIELDS.get(type(obj))
+        if fields is None:
+            return NotImplemented
+        return type(obj), fields(obj)
+
+
+_FIELDS = {
+    cls: operator.attrgetter(*(field.name for field in dataclasses.fields(cls)))
+    for cls in (FileDigest, FileState, Draft, Entry, Author, Enclosure, Origin, Problem)
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    """Builds only the plain values the state holds: never an arbitrary object from a doctored file."""
+
+    _ALLOWED = frozenset(
+        {
+            ("feeds.state", "FileDigest"),
+            ("feeds.read", "FileState"),
+            ("feeds.prepare", "Draft"),
+            ("feeds.model", "Entry"),
+            ("feeds.model", "Author"),
+            ("feeds.model", "Enclosure"),
+            ("feeds.model", "Origin"),
+            ("feeds.errors", "Problem"),
+            ("datetime", "datetime"),
+            ("datetime", "timezone"),
+            ("datetime", "timedelta"),
+            ("zoneinfo", "ZoneInfo"),
+            ("dateutil.tz.tz", "tzoffset"),
+            ("dateutil.tz.tz", "tzutc"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("builtins", "getattr"):
+            return _zone_getattr  # how a ZoneInfo pickles itself: getattr(ZoneInfo, "_unpickle")
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a stored value")
+        return super().find_class(module, name)
+
+
+def _zone_getattr(owner: object, name: str) -> Any:
+    if owner is not ZoneInfo or name != "_unpickle":
+        raise pickle.UnpicklingError(f"getattr({owner!r}, {name!r}) is not a stored value")
+    return ZoneInfo._unpickle  # type: ignore[attr-defined]
