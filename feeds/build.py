@@ -30,10 +30,11 @@ from feeds.read import (
     FileState,
     FoundFile,
     Progress,
+    Scan,
     limit_files,
     read_articles,
     read_file,
-    scan_article_files,
+    scan_folders,
 )
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.render import render
@@ -206,21 +207,21 @@ def run_build(
     return outcome
 
 
-def scan(config: SiteConfig) -> tuple[list[FoundFile], list[Problem]]:
+def scan(config: SiteConfig) -> tuple[Scan, list[Problem]]:
     """The article files, in path order; beyond `max_articles`, the problem of the rest."""
     articles_dir = config.articles_dir
-    scanned = scan_article_files(articles_dir)
-    if len(scanned) <= config.limits.max_articles:
-        return scanned, []
-    paths, problems = limit_files(articles_dir, [Path(f.path) for f in scanned], config.limits)
-    return scanned[: len(paths)], problems
+    found = scan_folders(articles_dir)
+    if len(found.files) <= config.limits.max_articles:
+        return found, []
+    paths, problems = limit_files(articles_dir, [Path(f.path) for f in found.files], config.limits)
+    return Scan(found.files[: len(paths)], {}), problems
 
 
 def _full_build(
     config: SiteConfig,
     now: datetime,
     state: State,
-    scanned: Sequence[FoundFile],
+    scanned: Scan,
     limited: Sequence[Problem],
     strict: bool,
     progress: Progress | None,
@@ -229,7 +230,7 @@ def _full_build(
 ) -> BuildOutcome:
     """Every feed selected again (unchanged files' drafts and unchanged feeds' files from the state)."""
     cache = state.load_cache()
-    gathered = gather(config, cache, scanned, limited, progress, workers, lock)
+    gathered = gather(config, cache, scanned.files, limited, progress, workers, lock)
     registry = load_registry(config.registry_path)
     settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
     problems = (*gathered.problems, *settled.problems)
@@ -252,7 +253,7 @@ def _full_build(
             config.registry_path, dump_registry(settled.registry)
         )
         written = staging.commit()
-    _save_state(state, config, now, gathered, settled, outputs, content.made)
+    _save_state(state, config, now, scanned, gathered, settled, outputs, content.made)
     result = BuildResult(
         files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
         feeds=feeds,
@@ -320,6 +321,7 @@ def _save_state(
     state: State,
     config: SiteConfig,
     now: datetime,
+    scanned: Scan,
     gathered: Gathered,
     settled: Prepared,
     outputs: Mapping[str, OutputState],
@@ -350,7 +352,7 @@ def _save_state(
         contents,
         settled_outputs,
     )
-    state.finish(config, scan_signature(gathered.scanned), settle_problems=len(settled.problems))
+    state.finish(config, scanned.folders, settle_problems=len(settled.problems))
 
 
 def _encodable(text: str) -> bool:
@@ -359,12 +361,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def scan_signature(scanned: Iterable[FoundFile]) -> str:
-    """A hash of every article file's key and status: equal, and no file changed."""
-    text = "\n".join(f"{f.key}\0{f.state.size}\0{f.state.mtime_ns}\0{f.state.sidecar}" for f in scanned)
-    return _fingerprint(text)
 
 
 _RENDERING: Sequence[tuple[Feed, FeedFormat]] = ()

@@ -41,7 +41,6 @@ from feeds.build import (
     digest_files,
     feed_fingerprint,
     render_listings,
-    scan_signature,
     settled_output,
     stage_rendered,
     unchanged_output,
@@ -52,7 +51,7 @@ from feeds.dates import from_utc_text, to_utc_text
 from feeds.errors import Problem
 from feeds.model import FORMATS, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, settle_changed
-from feeds.read import FoundFile, Progress
+from feeds.read import FileState, FoundFile, Progress, Scan, folder_of
 from feeds.registry import Record, Registry, load_registry, registry_file
 from feeds.select import (
     Topic,
@@ -72,7 +71,6 @@ from feeds.state import (
     file_of,
     file_row,
     file_state,
-    registry_status,
     unpickle,
 )
 from feeds.write import Staging, WriteReport, write_file
@@ -87,7 +85,7 @@ def rebuild(
     config: SiteConfig,
     now: datetime,
     state: State,
-    scanned: Sequence[FoundFile],
+    scanned: Scan,
     strict: bool,
     progress: Progress | None,
     workers: int | None,
@@ -96,10 +94,9 @@ def rebuild(
     """The build, from the state of the last one; None where it must be done from scratch."""
     if not state.complete or state.meta("settle_problems") != 0:
         return None
-    if state.meta("registry") != registry_status(config.registry_path):
+    if not state.registry_unchanged(config.registry_path):
         return None
-    signature = scan_signature(scanned)
-    changed, removed = _changed_files(state, scanned, signature)
+    changed, removed = _changed_files(state, scanned)
     due = [file for (file,) in state.execute(_DUE, (now.timestamp(),))]
     if not changed and not removed and not due and (quiet := _quiet(config, state)) is not None:
         return quiet
@@ -110,26 +107,33 @@ def rebuild(
         return None
     delta.apply()
     outcome = delta.publish(progress)
-    state.set_meta("scan", signature)
+    state.set_folders(scanned.folders)
     return outcome
 
 
 _DUE = "SELECT DISTINCT file FROM pending WHERE due IS NOT NULL AND due <= ? ORDER BY file"
 
 
-def _changed_files(
-    state: State, scanned: Sequence[FoundFile], signature: str
-) -> tuple[list[FoundFile], list[str]]:
-    """The files new or changed since the last build, and the keys of those gone."""
-    if signature == state.meta("scan"):
+def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[str]]:
+    """The files new or changed since the last build, and the keys of those gone.
+
+    Only the folders whose hash moved are compared file by file."""
+    before = state.folders()
+    folders = {f for f in before.keys() | scanned.folders.keys() if before.get(f) != scanned.folders.get(f)}
+    if not folders:
         return [], []
-    known = {
-        key: file_state(size, mtime, side_size, side_mtime)
-        for key, size, mtime, side_size, side_mtime in state.execute(
-            "SELECT key, size, mtime, side_size, side_mtime FROM files"
+    known: dict[str, FileState] = {}
+    for folder in sorted(folders):
+        rows = state.execute(
+            "SELECT key, size, mtime, side_size, side_mtime FROM files WHERE key >= ? AND key < ?",
+            (folder, folder + "\U0010ffff"),
         )
-    }
-    changed = [f for f in scanned if known.pop(f.key, None) != f.state]
+        known.update(
+            (key, file_state(size, mtime, side_size, side_mtime))
+            for key, size, mtime, side_size, side_mtime in rows
+            if folder_of(key) == folder
+        )
+    changed = [f for f in scanned.files if folder_of(f.key) in folders and known.pop(f.key, None) != f.state]
     return changed, sorted(known)
 
 
@@ -162,7 +166,7 @@ def _result(
         for (digest,) in state.execute("SELECT digest FROM files WHERE troubled ORDER BY key")
         for problem in unpickle(digest).problems
     ]
-    published = state.execute("SELECT count(*) FROM entries").fetchone()[0]
+    articles, published, held = state.counts()
     entries = _Stored(published, lambda: _stored_entries(state.path))
     return BuildResult(
         files=OutputFiles(config.output_dir, outputs),
@@ -170,8 +174,8 @@ def _result(
         entries=entries,
         registry=Registry(_StoredRecords(config.registry_path)),
         problems=(*problems, *warnings),
-        articles=state.execute("SELECT coalesce(sum(articles), 0) FROM files").fetchone()[0],
-        held=state.execute("SELECT count(*) FROM pending").fetchone()[0],
+        articles=articles,
+        held=held,
         heads=heads,
     )
 
@@ -228,6 +232,11 @@ class _Delta:
             if file not in self.digests:
                 (digest,) = state.execute("SELECT digest FROM files WHERE key = ?", (file,)).fetchone()
                 self.digests[file] = unpickle(digest)
+        self.old_articles = sum(
+            row[0]
+            for file in self.digests
+            for row in state.execute("SELECT articles FROM files WHERE key = ?", (file,))
+        )
         drafts = [draft for file in self.files if (d := self.digests[file]) is not None for draft in d.drafts]
         for file in self.files:
             if (d := self.digests[file]) is not None:
@@ -341,12 +350,18 @@ class _Delta:
         for kind, folded in self._groups():
             if kind == "site":
                 continue
-            row = state.execute(
-                "SELECT min(name) FROM members WHERE kind = ? AND folded = ?", (kind, folded)
+            name, count = state.execute(
+                "SELECT min(name), count(*) FROM members WHERE kind = ? AND folded = ?", (kind, folded)
             ).fetchone()
             state.execute("DELETE FROM topics WHERE kind = ? AND folded = ?", (kind, folded))
-            if row[0] is not None:
-                state.execute("INSERT INTO topics VALUES (?, ?, ?)", (kind, folded, row[0]))
+            if name is not None:
+                state.execute("INSERT INTO topics VALUES (?, ?, ?, ?)", (kind, folded, name, count))
+        articles = (
+            state.counts()[0]
+            + sum(digest.articles for digest in self.digests.values() if digest is not None)
+            - self.old_articles
+        )
+        state.count(articles)
         latest = max((max(e.published, e.updated).timestamp() for e, _ in self.settled), default=None)
         if latest is not None:
             previous = state.meta("latest")
@@ -470,7 +485,8 @@ class _Delta:
         state.execute("DELETE FROM outputs")
         state.put_outputs(settled)
         state.executemany("INSERT OR REPLACE INTO contents VALUES (?, ?)", content.made.items())
-        state.set_meta("registry", registry_status(config.registry_path))
+        if registry_written:
+            state.remember_registry(config.registry_path)
         return BuildOutcome(
             _result(config, state, settled, tuple(heads), warnings), written, registry_written
         )
@@ -491,7 +507,7 @@ class _Delta:
             archived = max(0, count - config.feed_limit) if archives(topic, config) else 0
             total = archive_pages(archived, config.archive_page_size)
             self.page_counts[topic.folder] = total
-            newest = _window(state, group, count - config.feed_limit, config.feed_limit)
+            newest = _window(state, group, count - config.feed_limit, config.feed_limit, count)
             heads.append(head_feed(topic, config, newest, total))
             if total and group in affected:
                 pages += self._pages(topic, group, count, archived, total, heads[-1].updated)
@@ -527,26 +543,37 @@ class _Delta:
         for number in wanted:
             start = (number - 1) * size
             entries = (
-                _window(self.state, group, start, min(size, archived - start)) if start < archived else []
+                _window(self.state, group, start, min(size, archived - start), count)
+                if start < archived
+                else []
             )
             if feeds and feeds[-1].files.atom == f"{topic.folder}archive/{number - 1}/atom.xml":
                 previous = feeds[-1].updated
             elif number > 1:
-                previous = self._page(topic, group, number - 1, archived, total, head_updated).updated
+                previous = self._page(topic, group, number - 1, count, archived, total, head_updated).updated
             else:
                 previous = head_updated
             feeds.append(archive_page(topic, config, number, total, entries, previous))
         return feeds
 
     def _page(
-        self, topic: Topic, group: TopicKey, number: int, archived: int, total: int, head_updated: datetime
+        self,
+        topic: Topic,
+        group: TopicKey,
+        number: int,
+        count: int,
+        archived: int,
+        total: int,
+        head_updated: datetime,
     ) -> Feed:
         size = self.config.archive_page_size
         start = (number - 1) * size
-        entries = _window(self.state, group, start, min(size, archived - start)) if start < archived else []
+        entries = (
+            _window(self.state, group, start, min(size, archived - start), count) if start < archived else []
+        )
         previous = head_updated
         if not entries and number > 1:
-            previous = self._page(topic, group, number - 1, archived, total, head_updated).updated
+            previous = self._page(topic, group, number - 1, count, archived, total, head_updated).updated
         return archive_page(topic, self.config, number, total, entries, previous)
 
     def _stored_pages(self, produced: Mapping[str, str]) -> list[str]:
@@ -579,9 +606,9 @@ class _Delta:
             count = _count(state, group)
             archived = max(0, count - config.feed_limit)
             total = self.page_counts[folder]
-            newest = _window(state, group, count - config.feed_limit, config.feed_limit)
+            newest = _window(state, group, count - config.feed_limit, config.feed_limit, count)
             head_updated = head_feed(topic, config, newest, total).updated
-            feeds.append(self._page(topic, group, number, archived, total, head_updated))
+            feeds.append(self._page(topic, group, number, count, archived, total, head_updated))
         return feeds
 
     def _feed_fingerprints(self, feeds: Sequence[Feed]) -> dict[int, str]:
@@ -608,39 +635,48 @@ def _topics(state: State, config: SiteConfig) -> list[Topic]:
 def _count(state: State, group: TopicKey) -> int:
     if group == SITE:
         return int(state.execute("SELECT count(*) FROM entries").fetchone()[0])
-    return int(
-        state.execute("SELECT count(*) FROM members WHERE kind = ? AND folded = ?", group).fetchone()[0]
-    )
+    row = state.execute("SELECT count FROM topics WHERE kind = ? AND folded = ?", group).fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def _older(state: State, group: TopicKey, place: _Placed) -> int:
     """How many of the group's entries sort before `place`, oldest first: its index."""
     if group == SITE:
-        sql = "SELECT count(*) FROM entries WHERE pub < ?1 OR (pub = ?1 AND id > ?2)"
-        return int(state.execute(sql, (place.pub, place.id)).fetchone()[0])
+        table, where = "entries", ""
+    else:
+        table, where = "members", "kind = ?3 AND folded = ?4 AND "
     sql = (
-        "SELECT count(*) FROM members WHERE kind = ?3 AND folded = ?4"
-        " AND (pub < ?1 OR (pub = ?1 AND id > ?2))"
+        f"SELECT (SELECT count(*) FROM {table} WHERE {where}pub < ?1)"
+        f" + (SELECT count(*) FROM {table} WHERE {where}pub = ?1 AND id > ?2)"
     )
-    return int(state.execute(sql, (place.pub, place.id, *group)).fetchone()[0])
+    parameters = (place.pub, place.id) if group == SITE else (place.pub, place.id, *group)
+    return int(state.execute(sql, parameters).fetchone()[0])
 
 
-def _window(state: State, group: TopicKey, start: int, count: int) -> list[Entry]:
-    """The group's entries at indexes `start` to `start + count` (oldest first), newest first."""
+def _window(state: State, group: TopicKey, start: int, count: int, total: int) -> list[Entry]:
+    """The group's entries at indexes `start` to `start + count` of `total` (oldest first), newest first.
+
+    Asked from the nearer end of the order: an offset costs a walk of that many entries."""
+    start = max(0, start)
+    count = min(count, total - start)
     if count <= 0:
         return []
-    start = max(0, start)
+    newest_first = total - start - count < start
+    order = "pub DESC, id" if newest_first else "pub, id DESC"
+    offset = total - start - count if newest_first else start
     if group == SITE:
-        rows = state.execute(
-            "SELECT entry FROM entries ORDER BY pub, id DESC LIMIT ? OFFSET ?", (count, start)
-        ).fetchall()
+        sql = f"SELECT entry FROM entries ORDER BY {order} LIMIT ? OFFSET ?"
+        rows = state.execute(sql, (count, offset)).fetchall()
     else:
-        rows = state.execute(
+        order = order.replace("pub", "m.pub").replace("id", "m.id")
+        sql = (
             "SELECT e.entry FROM members AS m JOIN entries AS e ON e.key = m.key "
-            "WHERE m.kind = ? AND m.folded = ? ORDER BY m.pub, m.id DESC LIMIT ? OFFSET ?",
-            (*group, count, start),
-        ).fetchall()
-    return [unpickle(blob) for (blob,) in reversed(rows)]
+            f"WHERE m.kind = ? AND m.folded = ? ORDER BY {order} LIMIT ? OFFSET ?"
+        )
+        rows = state.execute(sql, (*group, count, offset)).fetchall()
+    if not newest_first:
+        rows.reverse()
+    return [unpickle(blob) for (blob,) in rows]
 
 
 class _Taken(Container[str]):

@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import hashlib
 import io
+import json
 import operator
 import pickle
 import sqlite3
@@ -98,7 +99,8 @@ CREATE TABLE members(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, key T
                      PRIMARY KEY(kind, folded, key)) WITHOUT ROWID;
 CREATE INDEX members_order ON members(kind, folded, pub, id DESC);
 CREATE INDEX members_key ON members(key);
-CREATE TABLE topics(kind TEXT, folded TEXT, name TEXT, PRIMARY KEY(kind, folded)) WITHOUT ROWID;
+CREATE TABLE topics(kind TEXT, folded TEXT, name TEXT, count INT,
+                    PRIMARY KEY(kind, folded)) WITHOUT ROWID;
 CREATE TABLE pending(key TEXT PRIMARY KEY, file TEXT, due REAL) WITHOUT ROWID;
 CREATE TABLE registry(key TEXT PRIMARY KEY, file TEXT, id TEXT, first_seen TEXT, hash TEXT,
                       changed TEXT, retired TEXT, line TEXT) WITHOUT ROWID;
@@ -217,7 +219,9 @@ class State:
         self.put_records(records)
         self.executemany("INSERT INTO contents VALUES (?, ?)", contents.items())
         self.put_outputs(outputs)
-        self.execute("INSERT INTO topics SELECT kind, folded, min(name) FROM members GROUP BY kind, folded")
+        self.execute(
+            "INSERT INTO topics SELECT kind, folded, min(name), count(*) FROM members GROUP BY kind, folded"
+        )
         self.set_meta("complete", 1)
 
     def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
@@ -256,13 +260,54 @@ class State:
             ((path, s.fingerprint, s.size, s.mtime_ns) for path, s in outputs.items()),
         )
 
-    def finish(self, config: SiteConfig, scan: str, *, settle_problems: int) -> None:
-        """Mark the state as what this build left: its scan, the registry file it wrote."""
+    def finish(self, config: SiteConfig, folders: dict[str, str], *, settle_problems: int) -> None:
+        """Mark the state as what this build left: its scan, counts, the registry file it wrote."""
         latest = self.execute("SELECT max(latest) FROM entries").fetchone()[0]
         self.set_meta("latest", latest)
-        self.set_meta("scan", scan)
+        self.set_folders(folders)
         self.set_meta("settle_problems", settle_problems)
-        self.set_meta("registry", registry_status(config.registry_path))
+        self.count()
+        self.remember_registry(config.registry_path)
+
+    def folders(self) -> dict[str, str]:
+        """The hash of each folder of articles as the last build scanned it (see `feeds.read.Scan`)."""
+        stored = self.meta("folders")
+        return dict(json.loads(stored)) if stored else {}
+
+    def set_folders(self, folders: dict[str, str]) -> None:
+        self.set_meta("folders", json.dumps(folders, ensure_ascii=False))
+
+    def count(self, articles: int | None = None) -> None:
+        """Count what a build's result reports: articles read (unless given), published, held back."""
+        if articles is None:
+            articles = self.execute("SELECT coalesce(sum(articles), 0) FROM files").fetchone()[0]
+        published = self.execute("SELECT count(*) FROM entries").fetchone()[0]
+        held = self.execute("SELECT count(*) FROM pending").fetchone()[0]
+        self.set_meta("counts", json.dumps([articles, published, held]))
+
+    def counts(self) -> tuple[int, int, int]:
+        """Articles read, entries published, articles held back."""
+        articles, published, held = json.loads(self.meta("counts"))
+        return articles, published, held
+
+    def remember_registry(self, path: Path) -> None:
+        """Note the registry file as this build leaves it."""
+        self.set_meta("registry", registry_status(path))
+        self.set_meta("registry_hash", _file_hash(path))
+
+    def registry_unchanged(self, path: Path) -> bool:
+        """Whether the registry file holds what the last build left there.
+
+        Its status first (cheap); a file whose status moved but whose bytes did not (put back
+        by a checkout or a copy) is the same registry.
+        """
+        status = registry_status(path)
+        if status == self.meta("registry"):
+            return True
+        if _file_hash(path) != self.meta("registry_hash"):
+            return False
+        self.set_meta("registry", status)
+        return True
 
     def registry_lines(self) -> Iterator[str]:
         return (line for (line,) in self.execute("SELECT line FROM registry ORDER BY key"))
@@ -282,6 +327,14 @@ def registry_status(path: Path) -> str:
     except OSError:
         return "missing"
     return f"{status.st_size} {status.st_mtime_ns} {status.st_ino}"
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            return hashlib.file_digest(stream, "blake2b").hexdigest()
+    except OSError:
+        return "missing"
 
 
 def open_state(config: SiteConfig) -> State:
@@ -341,6 +394,8 @@ class _Pickler(pickle.Pickler):
     """
 
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is FileState:  # a named tuple: its own reduction is slower still
+            return FileState, tuple(obj)
         fields = _FIELDS.get(type(obj))
         if fields is None:
             return NotImplemented
@@ -349,7 +404,7 @@ class _Pickler(pickle.Pickler):
 
 _FIELDS = {
     cls: operator.attrgetter(*(field.name for field in dataclasses.fields(cls)))
-    for cls in (FileDigest, FileState, Draft, Entry, Author, Enclosure, Origin, Problem)
+    for cls in (FileDigest, Draft, Entry, Author, Enclosure, Origin, Problem)
 }
 
 
