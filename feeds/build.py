@@ -168,6 +168,7 @@ def run_build(
     on_wait: Callable[[], None] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    scanned: Scan | None = None,
 ) -> BuildOutcome:
     """Read the site, build it and (unless `write` is false) publish it atomically.
 
@@ -176,6 +177,8 @@ def run_build(
     feeds that the changes touch are selected and rendered again (`feeds.incremental`);
     the bytes are those a build from scratch would give. `workers` processes read the
     files that changed (default: one per CPU when there are many; 1 reads in this process).
+    `scanned` gives the article files as a watcher knows them (`feeds.watch`), instead of
+    asking the file system about each.
 
     Under `strict`, any rejected article means nothing is written. The registry is
     written before the feeds, so a crash in between never leaves feeds carrying ids
@@ -193,7 +196,7 @@ def run_build(
         state = open_state(config)
         keep = False
         try:
-            scanned, limited = scan(config)
+            scanned, limited = scan(config, scanned)
             outcome = None
             if not limited:
                 outcome = rebuild(config, now, state, scanned, strict, progress, workers, lock)
@@ -207,10 +210,10 @@ def run_build(
     return outcome
 
 
-def scan(config: SiteConfig) -> tuple[Scan, list[Problem]]:
-    """The article files, in path order; beyond `max_articles`, the problem of the rest."""
+def scan(config: SiteConfig, known: Scan | None = None) -> tuple[Scan, list[Problem]]:
+    """The article files (unless `known`), in path order; beyond `max_articles`, the problem of the rest."""
     articles_dir = config.articles_dir
-    found = scan_folders(articles_dir)
+    found = scan_folders(articles_dir) if known is None else known
     if len(found.files) <= config.limits.max_articles:
         return found, []
     paths, problems = limit_files(articles_dir, [Path(f.path) for f in found.files], config.limits)

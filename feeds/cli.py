@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         "--ping", action="store_true", help="tell the WebSub hub (feeds.toml 'hub') which feeds changed"
     )
     build.add_argument(
+        "--watch",
+        action="store_true",
+        help="after building, rebuild on every change of the articles until Ctrl-C (no --now, no --ping)",
+    )
+    build.add_argument(
         "-j",
         "--jobs",
         type=_jobs,
@@ -176,6 +181,8 @@ def _now(given: str | None) -> datetime:
 
 
 def _build(args: argparse.Namespace) -> int:
+    if args.watch:
+        return _watch(args)
     config, now = _load(args)
     started = time.perf_counter()
     with Reporter(quiet=args.quiet).progress() as progress:
@@ -192,6 +199,42 @@ def _build(args: argparse.Namespace) -> int:
     if args.ping and outcome.written is not None:
         _ping(args, config, outcome)
     return status
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from feeds.watch import watch
+
+    if args.now is not None or args.ping:
+        raise ConfigError("--watch", "goes with neither --now (it reads the clock) nor --ping")
+    config, _ = _load(args)
+    failed = False
+
+    reported = False
+
+    def report(outcome: BuildOutcome, seconds: float) -> None:
+        nonlocal failed, reported
+        written = outcome.written
+        if not reported or written is None or written.changed or written.removed:
+            failed = _report(args, outcome, "built", seconds) != EXIT_OK
+            reported = True
+        sys.stdout.flush()
+
+    def ready() -> None:
+        if not args.quiet:
+            print(f"watching {config.articles_dir} (Ctrl-C to stop)", flush=True)
+
+    try:
+        watch(
+            config, lambda: _now(None), report, ready, strict=args.strict, workers=args.jobs, on_wait=_waiting
+        )
+    except KeyboardInterrupt:
+        if not args.quiet:
+            print("stopped watching")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _waiting() -> None:
+    _warn("another build of this site is running; waiting for it to finish")
 
 
 def _ping(args: argparse.Namespace, config: SiteConfig, outcome: BuildOutcome) -> None:

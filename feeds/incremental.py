@@ -118,6 +118,10 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
     """The files new or changed since the last build, and the keys of those gone.
 
     Only the folders whose hash moved are compared file by file."""
+    if scanned.changed is not None:
+        present = {file.key for file in scanned.files}
+        changed = [file for file in scanned.files if file.key in scanned.changed]
+        return changed, sorted(key for key in scanned.changed if key not in present)
     before = state.folders()
     folders = {f for f in before.keys() | scanned.folders.keys() if before.get(f) != scanned.folders.get(f)}
     if not folders:

@@ -186,6 +186,9 @@ class Scan:
     """Every article file, in path order."""
     folders: dict[str, str]
     """Per folder ('' or e.g. '2022/'), a hash of its article files' names and statuses."""
+    changed: frozenset[str] | None = None
+    """The keys of the files known to have changed since the last build (a watcher knows);
+    None when that is to be found out by comparing (then `folders` tells where to look)."""
 
 
 def scan_article_files(articles_dir: Path) -> list[FoundFile]:
