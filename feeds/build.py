@@ -7,18 +7,16 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from feeds.check import check_feed
 from feeds.config import SiteConfig
@@ -43,6 +41,9 @@ from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
 from feeds.state import BuildCache, FileDigest, OutputState, State, open_state
 from feeds.write import Staging, WriteReport, build_lock, remove_debris, remove_lock, write_file
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,6 +502,9 @@ def digest_files(
 
 def _pool(count: int, lock: int | None) -> ProcessPoolExecutor:
     """Worker processes, forked (they start at once, with the parent's data)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(
         max_workers=count,
         mp_context=multiprocessing.get_context("fork"),
@@ -519,6 +523,8 @@ def _worker_start(parent: int, lock: int | None) -> None:
         with contextlib.suppress(OSError):
             os.close(lock)
     if sys.platform == "linux":  # die with the parent (PR_SET_PDEATHSIG = 1)
+        import ctypes
+
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     if os.getppid() != parent:  # the build died before that took effect

@@ -21,9 +21,6 @@ from feeds.config import SiteConfig, config_from_mapping, load_config
 from feeds.console import Reporter
 from feeds.dates import DateError, parse_date
 from feeds.errors import BuildError, ConfigError, FeedsError
-from feeds.scaffold import NewSite, create, new_article, site_files
-from feeds.serve import serve
-from feeds.websub import ping
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -242,6 +239,8 @@ def _ping(args: argparse.Namespace, config: SiteConfig, outcome: BuildOutcome) -
     if config.hub is None:
         _warn("--ping: feeds.toml names no 'hub'; nothing was sent")
         return
+    from feeds.websub import ping
+
     results = ping(config.hub, outcome.changed_feed_urls())
     for result in results:
         if not result.ok:
@@ -262,6 +261,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from feeds.scaffold import NewSite, create, site_files
+
     checked = config_from_mapping(
         {"title": args.title, "base_url": args.base_url, "timezone": args.timezone}, "feeds init", args.folder
     )
@@ -276,6 +277,8 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from feeds.scaffold import new_article
+
     config = load_config(args.config)
     now = datetime.now(config.zone)
     for path in new_article(config.articles_dir, args.title, args.format, now, draft=args.draft):
@@ -284,6 +287,8 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from feeds.serve import serve
+
     if args.output is not None:
         root = args.output
     elif args.config.exists():

@@ -5,20 +5,20 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-import cmarkgfm
-import lxml.html
-import nh3
-from cmarkgfm.cmark import Options
-from lxml import etree
 
 from feeds.model import BodyFormat
 from feeds.text import one_line
 
+if TYPE_CHECKING:
+    from lxml import etree
+
+# The libraries (cmark-gfm, nh3, lxml) are imported where they are used: a build that renders
+# no article (a rebuild with nothing changed) does not wait for them to load.
+
 # CommonMark (cmark-gfm, in C) with GitHub's tables and strikethrough; raw HTML is kept here and
 # made safe by `sanitise`, like every other HTML.
-_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE
 _MARKDOWN_EXTENSIONS = ["table", "strikethrough"]
 _URL_SCHEMES = {"http", "https", "mailto"}
 _URL_ATTRIBUTES = {"href", "src", "cite"}
@@ -33,9 +33,12 @@ _BLOCKS = frozenset({
 def body_html(body: str, body_format: BodyFormat) -> str:
     """The body as (unsanitised) HTML: Markdown rendered, plain paragraphs wrapped."""
     if body_format == "markdown":
+        import cmarkgfm
+        from cmarkgfm.cmark import Options
+
         return str(
             cmarkgfm.markdown_to_html_with_extensions(
-                body, options=_MARKDOWN_OPTIONS, extensions=_MARKDOWN_EXTENSIONS
+                body, options=Options.CMARK_OPT_UNSAFE, extensions=_MARKDOWN_EXTENSIONS
             )
         )
     if body_format == "html":
@@ -49,6 +52,8 @@ def sanitise(fragment: str, base_url: str) -> str:
     Relative `href`/`src`/`cite` are made absolute against `base_url` (the article's URL):
     many readers would otherwise resolve them against the feed's URL, or not at all.
     """
+    import nh3
+
     return str(
         nh3.clean(
             fragment,
@@ -109,6 +114,9 @@ def _parse(fragment: str) -> etree._Element | None:
     """
     if not fragment.strip():
         return None
+    import lxml.html
+    from lxml import etree
+
     try:
         root: etree._Element = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):

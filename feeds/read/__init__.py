@@ -7,6 +7,7 @@ edge that lists the folder and reads the bytes.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import pickle
 from collections.abc import Callable
@@ -16,19 +17,28 @@ from typing import NamedTuple
 
 from feeds.errors import ArticleError, Problem
 from feeds.model import Article
-from feeds.read.markdown import read_markdown
-from feeds.read.records import read_json, read_json_lines
 from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, to_utf8
-from feeds.read.text import read_text
 
 Reader = Callable[[SourceFile, Limits], list[Article | ArticleError]]
 
+
+def _reader(module: str, name: str) -> Reader:
+    """A reader imported when first used: a rebuild that reads nothing loads no parser (YAML...)."""
+
+    def read(source: SourceFile, limits: Limits) -> list[Article | ArticleError]:
+        found: Reader = getattr(importlib.import_module(module), name)
+        return found(source, limits)
+
+    read.__name__ = read.__qualname__ = name
+    return read
+
+
 READERS: dict[str, Reader] = {
-    ".txt": read_text,
-    ".md": read_markdown,
-    ".markdown": read_markdown,
-    ".json": read_json,
-    ".jsonl": read_json_lines,
+    ".txt": _reader("feeds.read.text", "read_text"),
+    ".md": _reader("feeds.read.markdown", "read_markdown"),
+    ".markdown": _reader("feeds.read.markdown", "read_markdown"),
+    ".json": _reader("feeds.read.records", "read_json"),
+    ".jsonl": _reader("feeds.read.records", "read_json_lines"),
 }
 """Which reader takes a file, by its extension (lower case)."""
 
