@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,7 +49,7 @@ SEED = 20261125
 NOW = "2026-11-25T12:00:00Z"
 FEED_LIMIT = 50
 SITE_URL = "https://bench.example.org/"
-SCENARIOS = ("cold", "nochange", "add", "edit", "hugo", "feedgen", "read")
+SCENARIOS = ("cold", "nochange", "add", "edit", "watch", "hugo", "feedgen", "read")
 
 # --------------------------------------------------------------------------------------------
 # The synthetic corpus
@@ -679,7 +680,7 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
     )
     if "cold" in wanted:
         results.append(cold)
-    if cold.error or not (wanted & {"nochange", "add", "edit"}):
+    if cold.error or not (wanted & {"nochange", "add", "edit", "watch"}):
         return results
 
     snapshot = corpus.root / "snapshot"
@@ -750,7 +751,85 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
                 after=unedit,
             )
         )
+    if "watch" in wanted:
+        results += watch_scenarios(corpus, runs)
+        restore()
+        manifest.write_text(manifest_text)
     return results
+
+
+def watch_scenarios(corpus: Corpus, runs: int) -> list[Result]:
+    """`feeds build --watch`: from a file's change to its feed on disk, new and edited.
+
+    Timed from just before the article is written to the moment the feed file that must
+    change has changed (polled every 2 ms); the watcher runs throughout. Peak memory is
+    the watcher's own (VmHWM).
+    """
+    site = corpus.site
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "feeds", "build", "--watch"]
+    added = Result(corpus.size, "feeds --watch, +1 article")
+    edited = Result(corpus.size, "feeds --watch, 1 old edited")
+    new = corpus.articles / corpus.new_article
+    target = corpus.articles / corpus.edit_target
+    original = target.read_bytes()
+    times = (target.stat().st_atime_ns, target.stat().st_mtime_ns)
+    with subprocess.Popen(
+        command, cwd=site, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as watcher:
+        try:
+            assert watcher.stdout is not None
+            while not (line := watcher.stdout.readline()).startswith("watching"):
+                if not line:
+                    added.error = edited.error = f"the watcher stopped: exit {watcher.wait()}"
+                    return [added, edited]
+            head = site / "public" / "atom.xml"
+            page = site / "public" / "archive" / "1" / "atom.xml"
+            text = (corpus.root / "new-article.md").read_bytes()
+            for number in range(1, runs + 1):
+                new.parent.mkdir(parents=True, exist_ok=True)
+                added.runs.append(_republished(watcher.pid, head, lambda: new.write_bytes(text)))
+                _settled(watcher.pid, head, lambda: new.unlink())
+                change = original.rstrip(b"\n") + f"{EDIT_SUFFIX} ({number})".encode() + b"\n"
+                edited.runs.append(
+                    _republished(watcher.pid, page, lambda c=change: _replace_bytes(target, c))
+                )
+                _settled(watcher.pid, page, lambda: _replace_bytes(target, original, times))
+                log(
+                    f"[{corpus.size:,}] feeds --watch run {number}/{runs}: +1 {added.runs[-1].seconds:.3f} s,"
+                    f" edit {edited.runs[-1].seconds:.3f} s, {edited.runs[-1].peak_mb:.0f} MB"
+                )
+        finally:
+            watcher.terminate()
+    return [added, edited]
+
+
+def _republished(pid: int, feed: Path, change: Callable[[], object], limit: float = 60.0) -> Run:
+    """Make `change`, then wait until `feed` changes on disk: the seconds in between."""
+    before = feed.stat().st_mtime_ns
+    started = time.perf_counter()
+    change()
+    while feed.stat().st_mtime_ns == before:
+        if time.perf_counter() - started > limit:
+            return Run(limit, _high_water_mb(pid), 0, 1, "feed not republished")
+        time.sleep(0.002)
+    return Run(time.perf_counter() - started, _high_water_mb(pid), 0, 0, "")
+
+
+def _settled(pid: int, feed: Path, change: Callable[[], object]) -> None:
+    """Undo a change the same way, and let the watcher publish that too (not timed)."""
+    _republished(pid, feed, change)
+    time.sleep(0.3)
+
+
+def _high_water_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -929,6 +1008,8 @@ def targets(results: list[Result]) -> list[str]:
         ("feeds rebuild, +1", "rebuild after 1 new article 100k <= 0.5 s", 0.5),
         ("feeds rebuild, 1 old", "rebuild after editing 1 old article 100k <= 1 s", 1.0),
         ("feeds rebuild, no", "rebuild with no change 100k <= 1 s", 1.0),
+        ("feeds --watch, +1", "  the same, watching: 1 new article 100k <= 0.5 s", 0.5),
+        ("feeds --watch, 1 old", "  the same, watching: 1 old edited 100k <= 1 s", 1.0),
     ):
         r = _get(results, big, prefix)
         seconds = r.seconds if r else None
