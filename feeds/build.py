@@ -257,7 +257,8 @@ def _full_build(
             config.registry_path, dump_registry(settled.registry)
         )
         written = staging.commit()
-    _save_state(state, config, now, scanned, gathered, settled, outputs, content.made)
+    heads = tuple(feed for feed in feeds if not feed.is_archive)
+    _save_state(state, config, now, scanned, gathered, settled, outputs, content.made, heads)
     result = BuildResult(
         files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
         feeds=feeds,
@@ -266,7 +267,7 @@ def _full_build(
         problems=(*problems, *warnings),
         articles=gathered.articles,
         held=settled.held,
-        heads=tuple(feed for feed in feeds if not feed.is_archive),
+        heads=heads,
     )
     return BuildOutcome(result, written, registry_written)
 
@@ -330,6 +331,7 @@ def _save_state(
     settled: Prepared,
     outputs: Mapping[str, OutputState],
     contents: dict[str, str],
+    heads: Sequence[Feed],
 ) -> None:
     """What this build from scratch found, for the next build to start from.
 
@@ -355,6 +357,7 @@ def _save_state(
         settled.registry.records.items(),
         contents,
         settled_outputs,
+        heads,
     )
     state.finish(config, scanned.folders, settle_problems=len(settled.problems))
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar, overload
@@ -71,6 +71,7 @@ from feeds.state import (
     file_of,
     file_row,
     file_state,
+    pickled,
     unpickle,
 )
 from feeds.write import Staging, WriteReport, write_file
@@ -440,8 +441,12 @@ class _Delta:
         outputs = _outputs(state)
         produced: dict[str, str] = {}
         jobs: list[tuple[Feed, FeedFormat]] = []
-        fingerprints = self._feed_fingerprints([*heads, *pages])
-        for feed in [*heads, *pages]:
+        for head in heads:
+            if head.files.atom.removesuffix("atom.xml") in self.kept_heads:
+                produced.update((path, outputs[path].fingerprint) for path in map(head.files.path, FORMATS))
+        selected = [h for h in heads if h.files.atom.removesuffix("atom.xml") not in self.kept_heads]
+        fingerprints = self._feed_fingerprints([*selected, *pages])
+        for feed in [*selected, *pages]:
             fingerprint = fingerprints[id(feed)]
             for fmt in FORMATS:
                 path = feed.files.path(fmt)
@@ -470,7 +475,7 @@ class _Delta:
             listings_known = all(
                 unchanged_output(config.output_dir, path, outputs.get(path), "") for path in LISTING_FILES
             )
-            if jobs or not listings_known:
+            if jobs or not listings_known:  # the heads suffice: listings show no archive page
                 for path, data in render_listings(heads, config).items():
                     staging.offer(path, data)
             else:
@@ -496,26 +501,51 @@ class _Delta:
         )
 
     def _feeds(self) -> tuple[list[Feed], list[Feed]]:
-        """Every head feed, and the archive pages the difference may have changed."""
+        """Every head feed, and the archive pages the difference may have changed.
+
+        The head of a topic the difference does not touch is the one the last build
+        stored (without its entries: it is not rendered, only listed); the others are
+        selected again, and stored for the next build.
+        """
         config, state = self.config, self.state
         site = Topic("site", config.title, "")
         topics = [site, *_topics(state, config)]
         refuse_shared_files([head_feed(topic, config, (), 0) for topic in topics])
         affected = set(self._groups())
+        outputs = _outputs(state)
+        stored = dict(state.execute("SELECT folder, feed FROM heads").fetchall())
         heads: list[Feed] = []
         pages: list[Feed] = []
         self.page_counts: dict[str, int] = {}
+        self.kept_heads: set[str] = set()
         for topic in topics:
             group = SITE if topic.kind == "site" else (topic.kind, topic.name.casefold())
             count = _count(state, group)
             archived = max(0, count - config.feed_limit) if archives(topic, config) else 0
             total = archive_pages(archived, config.archive_page_size)
             self.page_counts[topic.folder] = total
+            if group not in affected and topic.folder in stored and self._intact(topic.folder, outputs):
+                heads.append(unpickle(stored[topic.folder]))
+                self.kept_heads.add(topic.folder)
+                continue
             newest = _window(state, group, count - config.feed_limit, config.feed_limit, count)
             heads.append(head_feed(topic, config, newest, total))
+            state.execute(
+                "INSERT OR REPLACE INTO heads VALUES (?, ?)",
+                (topic.folder, pickled(replace(heads[-1], entries=()))),
+            )
             if total and group in affected:
                 pages += self._pages(topic, group, count, archived, total, heads[-1].updated)
         return heads, pages
+
+    def _intact(self, folder: str, outputs: Mapping[str, OutputState]) -> bool:
+        """Whether a head feed's files are as the last build left them."""
+        for fmt in FORMATS:
+            path = f"{folder}{_FILE_NAMES[fmt]}"
+            known = outputs.get(path)
+            if known is None or not unchanged_output(self.config.output_dir, path, known, known.fingerprint):
+                return False
+        return True
 
     def _pages(
         self, topic: Topic, group: TopicKey, count: int, archived: int, total: int, head_updated: datetime

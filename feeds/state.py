@@ -30,7 +30,7 @@ import operator
 import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from feeds.config import SiteConfig
 from feeds.dates import to_utc_text
 from feeds.errors import Problem
-from feeds.model import Author, Enclosure, Entry, Origin
+from feeds.model import Author, Enclosure, Entry, Feed, FeedFiles, Origin
 from feeds.prepare import Draft
 from feeds.read import FileState
 from feeds.registry import Record, registry_line
@@ -101,6 +101,7 @@ CREATE INDEX members_order ON members(kind, folded, pub, id DESC);
 CREATE INDEX members_key ON members(key);
 CREATE TABLE topics(kind TEXT, folded TEXT, name TEXT, count INT,
                     PRIMARY KEY(kind, folded)) WITHOUT ROWID;
+CREATE TABLE heads(folder TEXT PRIMARY KEY, feed BLOB) WITHOUT ROWID;
 CREATE TABLE pending(key TEXT PRIMARY KEY, file TEXT, due REAL) WITHOUT ROWID;
 CREATE TABLE registry(key TEXT PRIMARY KEY, file TEXT, id TEXT, first_seen TEXT, hash TEXT,
                       changed TEXT, retired TEXT, line TEXT) WITHOUT ROWID;
@@ -208,6 +209,7 @@ class State:
         records: Iterable[tuple[str, Record]],
         contents: dict[str, str],
         outputs: dict[str, OutputState],
+        heads: Iterable[Feed],
     ) -> None:
         """Everything a build from scratch found, in place of what was stored."""
         self.clear()
@@ -219,6 +221,13 @@ class State:
         self.put_records(records)
         self.executemany("INSERT INTO contents VALUES (?, ?)", contents.items())
         self.put_outputs(outputs)
+        self.executemany(
+            "INSERT INTO heads VALUES (?, ?)",
+            (
+                (head.files.atom.removesuffix("atom.xml"), pickled(replace(head, entries=())))
+                for head in heads
+            ),
+        )
         self.execute(
             "INSERT INTO topics SELECT kind, folded, min(name), count(*) FROM members GROUP BY kind, folded"
         )
@@ -404,7 +413,7 @@ class _Pickler(pickle.Pickler):
 
 _FIELDS = {
     cls: operator.attrgetter(*(field.name for field in dataclasses.fields(cls)))
-    for cls in (FileDigest, Draft, Entry, Author, Enclosure, Origin, Problem)
+    for cls in (FileDigest, Draft, Entry, Feed, FeedFiles, Author, Enclosure, Origin, Problem)
 }
 
 
@@ -417,6 +426,8 @@ class _Unpickler(pickle.Unpickler):
             ("feeds.read", "FileState"),
             ("feeds.prepare", "Draft"),
             ("feeds.model", "Entry"),
+            ("feeds.model", "Feed"),
+            ("feeds.model", "FeedFiles"),
             ("feeds.model", "Author"),
             ("feeds.model", "Enclosure"),
             ("feeds.model", "Origin"),
