@@ -234,16 +234,32 @@ class State:
         self.set_meta("complete", 1)
 
     def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
-        rows: list[tuple[Any, ...]] = []
-        members: list[tuple[Any, ...]] = []
-        for entry, fingerprint in entries:
-            pub = entry.published.timestamp()
-            latest = max(pub, entry.updated.timestamp())
-            key = entry.key
-            rows.append((key, file_of(key), pub, entry.id, entry.slug, latest, fingerprint, pickled(entry)))
-            members += [(*topic, pub, entry.id, entry.key) for topic in entry_topics(entry, self.kinds)]
-        self.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)", members)
+        """Store entries with their fingerprints, and their topics (rows made as they are written)."""
+        entries = list(entries)
+        self.executemany(
+            "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    entry.key,
+                    file_of(entry.key),
+                    entry.published.timestamp(),
+                    entry.id,
+                    entry.slug,
+                    max(entry.published, entry.updated).timestamp(),
+                    fingerprint,
+                    pickled(entry),
+                )
+                for entry, fingerprint in entries
+            ),
+        )
+        self.executemany(
+            "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (*topic, entry.published.timestamp(), entry.id, entry.key)
+                for entry, _ in entries
+                for topic in entry_topics(entry, self.kinds)
+            ),
+        )
 
     def put_records(self, records: Iterable[tuple[str, Record]]) -> None:
         self.executemany(
