@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import signal
@@ -487,7 +488,7 @@ def digest_files(
     lock: int | None = None,
 ) -> list[FileDigest]:
     """Each file read and its articles digested, in order: in worker processes when there are many."""
-    jobs = [(Path(f.path), config.articles_dir, config, f.state) for f in files]
+    jobs = [(Path(f.path), config.articles_dir, config, f.state, f.link) for f in files]
     count = workers or _cpus()
     if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
         found: list[FileDigest] = []
@@ -541,10 +542,15 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _digest_job(job: tuple[Path, Path, SiteConfig, FileState]) -> FileDigest:
+@functools.cache
+def _resolved(folder: Path) -> Path:
+    return folder.resolve()
+
+
+def _digest_job(job: tuple[Path, Path, SiteConfig, FileState, bool]) -> FileDigest:
     """Read one file and digest its articles (in a worker process, or in this one)."""
-    path, articles_dir, config, state = job
-    read = read_file(path, articles_dir, config.root, config.limits)
+    path, articles_dir, config, state, link = job
+    read = read_file(path, articles_dir, config.root, config.limits, _resolved(articles_dir), link=link)
     drafts, problems, rejected = digest_all(read.articles, config)
     return FileDigest(
         state=state,

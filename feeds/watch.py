@@ -97,7 +97,8 @@ class Watched:
         except OSError:
             return None
         sidecar_state = (side.st_size, side.st_mtime_ns) if side else None
-        return FoundFile(key, os.fspath(path), FileState(status.st_size, status.st_mtime_ns, sidecar_state))
+        state = FileState(status.st_size, status.st_mtime_ns, sidecar_state)
+        return FoundFile(key, os.fspath(path), state, path.is_symlink())
 
 
 def watch(

@@ -119,15 +119,25 @@ def file_key(path: Path, articles_dir: Path) -> str:
 
 
 def read_file(
-    path: Path, articles_dir: Path, root: Path, limits: Limits = DEFAULT_LIMITS, inside: Path | None = None
+    path: Path,
+    articles_dir: Path,
+    root: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    inside: Path | None = None,
+    *,
+    link: bool = True,
 ) -> FileRead:
-    """Read one article file (and its sidecar): its articles, or the problems that stop them."""
+    """Read one article file (and its sidecar): its articles, or the problems that stop them.
+
+    A file that may be a symbolic link (`link`, unless the scan saw it is not one) is read
+    only if it leads to a file inside the articles folder (`inside`, resolved).
+    """
     shown = _shown(path, root)
     key = file_key(path, articles_dir)
     if (name_error := _name_error(key)) is not None:
         return FileRead((), (Problem(shown, name_error),), False)
     problems: list[Problem] = []
-    if not path.resolve().is_relative_to(inside or articles_dir.resolve()):
+    if link and not path.resolve().is_relative_to(inside or articles_dir.resolve()):
         outside = Problem(shown, "is a link to a file outside the articles folder; skipped")
         return FileRead((), (outside,), False)
     try:
@@ -188,6 +198,8 @@ class FoundFile(NamedTuple):
     """Path inside the articles folder, `/`-separated: the file's registry key."""
     path: str
     state: FileState
+    link: bool = True
+    """Whether it may be a symbolic link (the scan saw it is not: False)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,9 +256,8 @@ def scan_folders(articles_dir: Path) -> Scan:
                 continue
             size, mtime = status.st_size, status.st_mtime_ns
             sidecar_state = (side.st_size, side.st_mtime_ns) if side else None
-            found.append(
-                new(FoundFile, (prefix + name, item.path, new(FileState, (size, mtime, sidecar_state))))
-            )
+            state = new(FileState, (size, mtime, sidecar_state))
+            found.append(new(FoundFile, (prefix + name, item.path, state, item.is_symlink())))
             seen += (name, size, mtime, sidecar_state)
         folders[prefix] = hashlib.blake2b(pickle.dumps(seen, protocol=5), digest_size=16).hexdigest()
     found.sort()
