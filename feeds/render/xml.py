@@ -219,11 +219,17 @@ def _dc_creators(entry: Entry) -> list[str]:
 
 
 def _fix_atom_entry(element: Any, entry: Entry) -> None:
-    """FG135: rewrite the entry's links with their attributes; set its language."""
-    for link in element.findall("link"):
-        element.remove(link)
+    """FG135: feedgen's first link (the alternate) gets its attributes back and goes after the
+    title, followed by the enclosure (feedgen's second link, written again) and via links; the
+    entry gets its language."""
+    link, *stripped = element.findall("link")
+    for other in stripped:
+        element.remove(other)
+    link.set("rel", "alternate")
+    link.set("type", "text/html")
     anchor = element.find("title")
-    links = [{"href": entry.url, "rel": "alternate", "type": "text/html"}]
+    anchor.addnext(link)
+    links = []
     if entry.enclosure is not None:
         enclosure = entry.enclosure
         links.append(
@@ -237,7 +243,7 @@ def _fix_atom_entry(element: Any, entry: Entry) -> None:
     if entry.origin is not None and entry.origin.url:
         links.append({"href": entry.origin.url, "rel": "via", "title": entry.origin.name})
     for attributes in reversed(links):
-        anchor.addnext(etree.Element("link", attributes))
+        link.addnext(etree.Element("link", attributes))
     if entry.lang:
         element.set(XML_LANG, entry.lang)
 
