@@ -54,6 +54,13 @@ def _entries() -> tuple[Entry, ...]:
         ),
         make_entry(4, summary="", content_html=""),
         make_entry(5, id="https://example.org/e5/", title="  spaced\ttitle\n", summary=" "),
+        make_entry(
+            6,
+            authors=(Author("Name Only"), Author("Other Name", uri="https://example.org/o")),
+            image="https://example.org/six.jpg",
+            tags=("six",),
+            origin=Origin("Wire", "https://wire.example.org/6"),
+        ),
     )
 
 
