@@ -110,6 +110,22 @@ def test_json_feed_checks(data: bytes, expected: list[str]) -> None:
     assert check_feed("json", data) == expected
 
 
+def test_empty_ids_count_as_ids() -> None:
+    atom = _atom(extra=f"<entry><id/><title>T</title>{WHEN}</entry>" * 2)
+    assert check_feed("atom", atom) == ["the id '' appears 2 times"]
+    assert check_feed("rss", _rss("", "")) == ["the id '' appears 2 times"]
+
+
+def test_json_is_judged_as_json_reads_it() -> None:
+    # orjson reads first; integers past 64 bits become floats there (these two, the same one),
+    # and a byte order mark is refused: json, which reads both, has the last word.
+    items = '[{"id": 18446744073709551617}, {"id": 18446744073709551616}]'
+    big = f'{{"version": "https://jsonfeed.org/version/1.1", "items": {items}}}'.encode()
+    assert check_feed("json", big) == []
+    assert check_feed("json", b"\xef\xbb\xbf" + _json("a", "b")) == []
+    assert check_feed("json", b"\xef\xbb\xbf" + _json("a", "a")) == ["the id 'a' appears 2 times"]
+
+
 def test_a_feed_failing_our_checks_replaces_nothing(
     sample_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

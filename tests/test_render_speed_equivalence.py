@@ -1,0 +1,147 @@
+"""The renderers' bytes, pinned: rendering may get faster, never different.
+
+feeds/render/xml.py builds feedgen's tree directly (not its string, reparsed) and keeps the
+elements of full-content entries for the next feed that carries them. The files in
+tests/render_golden/ are what the renderers gave before either change (feedgen's string, parsed
+again and corrected); a change of output that is meant regenerates them:
+`python -m tests.test_render_speed_equivalence`.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from feeds.model import FORMATS, Author, Enclosure, Entry, Feed, FeedFiles, FeedFormat, Origin
+from feeds.render import render
+from feeds.render import xml as render_xml
+from tests.conftest import make_entry
+
+GOLDEN = Path(__file__).parent / "render_golden"
+WHEN = datetime(2022, 9, 13, 14, 5, tzinfo=UTC)
+
+
+def _entries() -> tuple[Entry, ...]:
+    """One entry for each branch of the renderers."""
+    return (
+        make_entry(
+            1,
+            authors=(Author("Olena Marchuk", "olena@example.org", "https://example.org/olena"),),
+            categories=("war",),
+            tags=("izyum", "war", "demining"),
+            image="https://example.org/i.jpg",
+            lang="uk",
+            summary="Plain <b>text</b> & more",
+            content_html="<p>a ]]> b &amp; <em>c</em></p>",
+        ),
+        make_entry(
+            2,
+            authors=(Author("Taras Hnatiuk"),),
+            enclosure=Enclosure("https://example.org/a.mp3", "audio/mpeg", 1234),
+            origin=Origin("Ukrinform", "https://www.ukrinform.net/x"),
+        ),
+        make_entry(
+            3,
+            authors=(Author("Ann", "ann@example.org"), Author("Bob", uri="https://bob.example.org/")),
+            origin=Origin("A wire, no URL"),
+            updated=datetime(2022, 10, 1, 8, 0, tzinfo=UTC),
+        ),
+        make_entry(4, summary="", content_html=""),
+        make_entry(5, id="https://example.org/e5/", title="  spaced\ttitle\n", summary=" "),
+        make_entry(
+            6,
+            authors=(Author("Name Only"), Author("Other Name", uri="https://example.org/o")),
+            image="https://example.org/six.jpg",
+            tags=("six",),
+            origin=Origin("Wire", "https://wire.example.org/6"),
+        ),
+    )
+
+
+def _feed(*, archive: bool) -> Feed:
+    entries = _entries()
+    files = FeedFiles(rss="rss.xml", atom="atom.xml", json="feed.json")
+    page = FeedFiles(rss="archive/2/rss.xml", atom="archive/2/atom.xml", json="archive/2/feed.json")
+    older = FeedFiles(rss="archive/1/rss.xml", atom="archive/1/atom.xml", json="archive/1/feed.json")
+    return Feed(
+        id="https://example.org/",
+        title="Site & <Co>",
+        description="About the site",
+        home_url="https://example.org/",
+        base_url="https://example.org/",
+        files=page if archive else files,
+        language="en",
+        authors=(Author("Desk", "desk@example.org"), Author("Name Only")),
+        entries=entries,
+        updated=max(e.updated for e in entries),
+        prev_archive=older,
+        next_archive=files if archive else None,
+        current=files if archive else None,
+        hubs=("https://hub.example.org/",),
+        full_content=not archive,
+    )
+
+
+CASES = [(kind, fmt) for kind in ("head", "archive") for fmt in FORMATS]
+
+
+@pytest.mark.parametrize(("kind", "fmt"), CASES)
+def test_rendered_bytes_are_the_pinned_bytes(kind: str, fmt: FeedFormat) -> None:
+    expected = (GOLDEN / f"{kind}.{fmt}").read_bytes()
+    feed = _feed(archive=kind == "archive")
+    assert render(feed, fmt) == expected
+    assert render(feed, fmt) == expected  # again, from the memo of entry elements
+
+
+def test_an_entry_renders_the_same_in_every_feed_and_order() -> None:
+    head = _feed(archive=False)
+    topic = replace(head, entries=head.entries[1:3], files=FeedFiles("t.xml", "t.atom", "t.json"))
+    render_xml._full_entry_element.cache_clear()
+    fresh = {fmt: render(topic, fmt) for fmt in FORMATS}
+    for fmt in FORMATS:
+        render(head, fmt)
+    assert {fmt: render(topic, fmt) for fmt in FORMATS} == fresh
+    assert render_xml._full_entry_element.cache_info().hits > 0
+
+
+def test_the_memo_of_entry_elements_is_bounded() -> None:
+    assert render_xml._full_entry_element.cache_info().maxsize == render_xml.ENTRY_MEMO_SIZE <= 10_000
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_feedgen_tree_is_the_tree_feedgen_serialises(fmt: FeedFormat) -> None:
+    """render_xml.feedgen_tree calls feedgen's private `_create_atom`/`_create_rss`: this fails
+    when feedgen renames them or makes their tree differ from what `atom_str`/`rss_str` write."""
+    generator = FeedGenerator()
+    generator.load_extension("media")
+    generator.id("https://example.org/")
+    generator.title("Site")
+    generator.description("About")
+    generator.link(href="https://example.org/", rel="alternate")
+    generator.updated(WHEN)
+    item = generator.add_entry()
+    item.id("x")
+    item.title("x")
+    item.link(href="https://example.org/x")
+    item.updated(WHEN)
+    item.media.content({"url": "https://example.org/a.jpg", "medium": "image"})
+    published = generator.atom_str() if fmt == "atom" else generator.rss_str()
+    tree = render_xml.feedgen_tree(generator, fmt)
+    assert etree.tostring(tree, encoding="UTF-8", xml_declaration=True) == published
+
+
+def _write_golden() -> None:
+    GOLDEN.mkdir(exist_ok=True)
+    for kind, fmt in CASES:
+        (GOLDEN / f"{kind}.{fmt}").write_bytes(render(_feed(archive=kind == "archive"), fmt))
+
+
+if __name__ == "__main__":
+    _write_golden()
+    sys.exit(0)
