@@ -19,7 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from feeds.check import check_feed
 from feeds.config import SiteConfig
 from feeds.errors import BuildError, Problem
 from feeds.lint import lint
@@ -36,7 +35,6 @@ from feeds.read import (
     scan_folders,
 )
 from feeds.registry import Registry, dump_registry, load_registry
-from feeds.render import render
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
@@ -142,6 +140,9 @@ def build_site(
 
 def render_checked(feed: Feed, fmt: FeedFormat) -> tuple[str, bytes]:
     """One feed in one format, and where it goes; a feed failing our checks stops the build."""
+    from feeds.check import check_feed  # with the renderers, loaded once something is rendered
+    from feeds.render import render
+
     data = render(feed, fmt)
     path = feed.files.path(fmt)
     if failures := check_feed(fmt, data):

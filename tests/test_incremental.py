@@ -7,6 +7,8 @@ import os
 import pickle
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -252,3 +254,18 @@ def test_the_cache_serves_builds_started_from_anywhere(
     _build(site)  # the configuration named by an absolute path
     monkeypatch.chdir(site)
     assert _state_is_complete(Path("feeds.toml"))  # ... and by a relative one
+
+
+def test_a_rebuild_with_no_change_loads_no_parser_renderer_or_terminal_library(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", count=30)
+    _build(site)
+    arguments = ["build", "-q", "--now", NOW.isoformat(), "--config", str(site / "feeds.toml")]
+    script = (
+        "import sys\n"
+        "from feeds.cli import main\n"
+        f"code = main({arguments!r})\n"
+        "heavy = ('lxml', 'feedgen', 'yaml', 'nh3', 'cmarkgfm', 'charset_normalizer', 'dateutil', 'rich')\n"
+        "print(code, sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[-2] == "0 []", done.stdout + done.stderr

@@ -1,22 +1,34 @@
-"""render: a `Feed` in, the bytes of one format out. Pure; feedgen lives here and nowhere else."""
+"""render: a `Feed` in, the bytes of one format out. Pure; feedgen lives here and nowhere else.
+
+The renderers (and feedgen and lxml under them) are imported on first use: a rebuild that
+renders nothing does not wait for them to load.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from typing import Any
 
 from feeds.model import Feed, FeedFormat
-from feeds.render.jsonfeed import render_json
-from feeds.render.xml import render_atom, render_rss
 
-RENDERERS: dict[FeedFormat, Callable[[Feed], bytes]] = {
-    "rss": render_rss,
-    "atom": render_atom,
-    "json": render_json,
+_RENDERERS = {
+    "rss": ("feeds.render.xml", "render_rss"),
+    "atom": ("feeds.render.xml", "render_atom"),
+    "json": ("feeds.render.jsonfeed", "render_json"),
 }
 
 
 def render(feed: Feed, fmt: FeedFormat) -> bytes:
-    return RENDERERS[fmt](feed)
+    module, name = _RENDERERS[fmt]
+    data: bytes = getattr(importlib.import_module(module), name)(feed)
+    return data
 
 
-__all__ = ["RENDERERS", "render", "render_atom", "render_json", "render_rss"]
+def __getattr__(name: str) -> Any:
+    for module, renderer in _RENDERERS.values():
+        if name == renderer:
+            return getattr(importlib.import_module(module), name)
+    raise AttributeError(f"module 'feeds.render' has no attribute '{name}'")
+
+
+__all__ = ["render", "render_atom", "render_json", "render_rss"]

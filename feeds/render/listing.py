@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from email.utils import format_datetime
 from html import escape
 
-from lxml import etree
-
 from feeds.model import FORMATS, MEDIA_TYPES, Feed
 
 OPML_FILE = "feeds.opml"
@@ -18,6 +16,8 @@ _FORMAT_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
 def render_opml(feeds: Sequence[Feed], title: str) -> bytes:
     """OPML 2.0 listing every head feed (archives are reached from them), by its Atom URL."""
+    from lxml import etree
+
     heads = [feed for feed in feeds if not feed.is_archive]
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
