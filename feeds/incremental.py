@@ -24,6 +24,7 @@ earlier build did.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import sqlite3
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
@@ -138,8 +139,20 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
             for key, size, mtime, side_size, side_mtime in rows
             if folder_of(key) == folder
         )
-    changed = [f for f in scanned.files if folder_of(f.key) in folders and known.pop(f.key, None) != f.state]
-    return changed, sorted(known)
+    changed = [
+        file
+        for folder in sorted(folders)
+        for file in _in_folder(scanned.files, folder)
+        if known.pop(file.key, None) != file.state
+    ]
+    return sorted(changed), sorted(known)
+
+
+def _in_folder(files: Sequence[FoundFile], folder: str) -> list[FoundFile]:
+    """The files directly in `folder`, found by bisection in the sorted list (not a pass over all)."""
+    start = bisect.bisect_left(files, folder, key=lambda file: file.key)
+    end = bisect.bisect_left(files, folder + "\U0010ffff", lo=start, key=lambda file: file.key)
+    return [file for file in files[start:end] if folder_of(file.key) == folder]
 
 
 def _quiet(config: SiteConfig, state: State) -> BuildOutcome | None:
@@ -166,11 +179,8 @@ def _result(
     heads: tuple[Feed, ...],
     warnings: Sequence[Problem],
 ) -> BuildResult:
-    problems = [
-        problem
-        for (digest,) in state.execute("SELECT digest FROM files WHERE troubled ORDER BY key")
-        for problem in unpickle(digest).problems
-    ]
+    troubled = sorted(state.execute("SELECT key, digest FROM files INDEXED BY files_troubled WHERE troubled"))
+    problems = [problem for _, digest in troubled for problem in unpickle(digest).problems]
     articles, published, held = state.counts()
     entries = _Stored(published, lambda: _stored_entries(state.path))
     return BuildResult(

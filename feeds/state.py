@@ -29,7 +29,7 @@ import json
 import operator
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +95,7 @@ CREATE TABLE entries(key TEXT PRIMARY KEY, file TEXT, pub REAL, id TEXT, slug TE
 CREATE INDEX entries_order ON entries(pub, id DESC);
 CREATE INDEX entries_slug ON entries(slug);
 CREATE INDEX entries_id ON entries(id);
+CREATE INDEX entries_file ON entries(file);
 CREATE TABLE members(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, key TEXT,
                      PRIMARY KEY(kind, folded, key)) WITHOUT ROWID;
 CREATE INDEX members_order ON members(kind, folded, pub, id DESC);
@@ -103,6 +104,7 @@ CREATE TABLE topics(kind TEXT, folded TEXT, name TEXT, count INT,
                     PRIMARY KEY(kind, folded)) WITHOUT ROWID;
 CREATE TABLE heads(folder TEXT PRIMARY KEY, feed BLOB) WITHOUT ROWID;
 CREATE TABLE pending(key TEXT PRIMARY KEY, file TEXT, due REAL) WITHOUT ROWID;
+CREATE INDEX pending_file ON pending(file);
 CREATE TABLE registry(key TEXT PRIMARY KEY, file TEXT, id TEXT, first_seen TEXT, hash TEXT,
                       changed TEXT, retired TEXT, line TEXT) WITHOUT ROWID;
 CREATE INDEX registry_id ON registry(id);
@@ -334,8 +336,12 @@ class State:
         self.set_meta("registry", status)
         return True
 
-    def registry_lines(self) -> Iterator[str]:
-        return (line for (line,) in self.execute("SELECT line FROM registry ORDER BY key"))
+    def registry_lines(self) -> list[str]:
+        """The registry file's record lines, in key order."""
+        cursor = self._db.cursor()
+        cursor.row_factory = lambda _, row: row[0]  # strings, not 100,000 one-item tuples
+        lines: list[str] = cursor.execute("SELECT line FROM registry ORDER BY key").fetchall()
+        return lines
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -379,7 +385,8 @@ def file_row(key: str, digest: FileDigest) -> tuple[Any, ...]:
 
 
 def file_state(size: int, mtime: int, side_size: int | None, side_mtime: int | None) -> FileState:
-    return FileState(size, mtime, None if side_size is None else (side_size, side_mtime or 0))
+    sidecar = None if side_size is None else (side_size, side_mtime or 0)
+    return tuple.__new__(FileState, (size, mtime, sidecar))  # without the named tuple's slow __new__
 
 
 def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str]]:

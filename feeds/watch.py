@@ -112,8 +112,8 @@ def watch(
 ) -> None:
     """Build, then rebuild on every change until interrupted; `report(outcome, seconds)` after each.
 
-    `ready()` is told once the system's events are being watched; what changed before
-    (during the first build) is found by one more walk then. `events` stands in for
+    Once the system's events are being watched, what changed before (during the first
+    build) is found by one more walk and built; then `ready()` is told. `events` stands in for
     `watchfiles.watch` (tests give their own).
     """
     if events is None:
@@ -132,10 +132,10 @@ def watch(
     for changes in events(
         config.articles_dir, debounce=DEBOUNCE_MS, step=10, rust_timeout=TICK_MS, yield_on_timeout=True
     ):
-        if not live:
+        if not live:  # what changed during the first build (its events may have been missed)
             live = True
-            ready()
             rebuild(watched.rescan())
+            ready()
         elif changes:
             idle = 0
             rebuild(watched.update(path for _, path in changes))

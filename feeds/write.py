@@ -23,6 +23,8 @@ from pathlib import Path, PurePosixPath
 from feeds.errors import BuildError
 
 LOCK_NAME = ".feeds.lock"
+STAGING_NAME = ".feeds-staging"
+"""Present while a build stages files: a killed build leaves it, and the next removes the debris."""
 MANIFEST_NAME = ".feeds-manifest.json"
 """The files the last build wrote, so the next can remove those it no longer writes."""
 
@@ -79,6 +81,10 @@ class Staging:
         self._produced: set[str] = set()
 
     def __enter__(self) -> Staging:
+        # Where the mark cannot be made, nothing can be staged either: the first offer says why.
+        with contextlib.suppress(OSError):
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / STAGING_NAME).touch()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -86,6 +92,8 @@ class Staging:
             with contextlib.suppress(OSError):
                 temporary.unlink()
         self._staged = []
+        with contextlib.suppress(OSError):
+            (self.output_dir / STAGING_NAME).unlink()
 
     def offer(self, relative: str, data: bytes) -> None:
         target = safe_target(self.output_dir, relative)
@@ -275,8 +283,11 @@ def remove_debris(output_dir: Path) -> list[str]:
 
     A build that dies while staging leaves its temporary files behind (dotfiles, never
     served); nothing else names a file so, and under the lock no other build is staging.
+    Only a build that died leaves the staging mark: without it, the folder is not walked.
     """
-    removed = []
+    removed: list[str] = []
+    if not (output_dir / STAGING_NAME).exists():
+        return removed
     for folder, _, names in os.walk(output_dir):
         for name in names:
             if _STAGED.match(name):

@@ -89,7 +89,8 @@ def build(site: Path, timeout: float = BUILD_TIMEOUT) -> subprocess.CompletedPro
 
 
 def is_temporary(path: Path) -> bool:
-    return path.name.startswith(".") and path.name.endswith(".tmp")
+    """A staged file, or the mark a build leaves while staging: what a killed build leaves behind."""
+    return (path.name.startswith(".") and path.name.endswith(".tmp")) or path.name == ".feeds-staging"
 
 
 def snapshot(site: Path) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from feeds.errors import BuildError
-from feeds.write import build_lock, safe_target, write_file, write_files
+from feeds.write import STAGING_NAME, Staging, build_lock, safe_target, write_file, write_files
 
 
 def test_writes_then_skips_unchanged(tmp_path: Path) -> None:
@@ -141,5 +141,17 @@ def test_a_build_removes_the_temporary_files_a_killed_build_left(tmp_path: Path)
     kept = [out / ".feeds-manifest.json", out / ".well-known.tmp", out / "rss.xml"]
     for path in (*left, *kept):
         path.write_bytes(b"x")
+    assert remove_debris(out) == []  # no build died staging (it would have left its mark): not walked
+    (out / STAGING_NAME).touch()  # the mark a killed build leaves
     assert sorted(remove_debris(out)) == sorted(p.name for p in left)
     assert [p.exists() for p in (*left, *kept)] == [False, False, True, True, True]
+
+
+def test_staging_leaves_no_mark_when_it_ends(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    write_files(out, {"rss.xml": b"x"})
+    assert not (out / STAGING_NAME).exists()
+    with pytest.raises(BuildError), Staging(out) as staging:
+        assert (out / STAGING_NAME).exists()
+        staging.offer("../outside.xml", b"x")
+    assert not (out / STAGING_NAME).exists()
