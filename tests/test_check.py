@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import feeds.build
+import feeds.render
 from feeds.check import check_feed
 from feeds.cli import main
 from feeds.model import FORMATS, Feed, FeedFormat
@@ -149,7 +149,7 @@ def test_a_feed_failing_our_checks_replaces_nothing(
         data = render(feed, fmt)
         return data.replace(b"</feed>", b"") if fmt == "atom" and feed.files.atom == "atom.xml" else data
 
-    monkeypatch.setattr(feeds.build, "render", broken)
+    monkeypatch.setattr(feeds.render, "render", broken)  # what the build renders with
     status = main(["build", *now])
     out, err = capsys.readouterr()
     assert status == 1
