@@ -340,7 +340,7 @@ def _save_state(
     Not while a file's name is not UTF-8 (it is rejected, and the state cannot hold it):
     every build is then one from scratch, until the file is renamed.
     """
-    if not all(_encodable(file.key) for file in gathered.scanned):
+    if not all(_encodable(file.key) for file in scanned.files):
         state.clear()
         return
     settled_outputs = {path: settled_output(config.output_dir, path, s) for path, s in outputs.items()}
@@ -434,11 +434,8 @@ class Gathered:
     problems: tuple[Problem, ...]
     unreadable: frozenset[str]
     articles: int
-    paths: Mapping[str, str]
-    """Each article file's path, by file key."""
     files: dict[str, FileDigest]
     """Each article file's digest, by file key."""
-    scanned: tuple[FoundFile, ...]
 
 
 def gather(
@@ -475,9 +472,7 @@ def gather(
         tuple(found_problems),
         frozenset(unreadable),
         articles,
-        MappingProxyType({file.key: file.path for file in scanned}),
         files,
-        tuple(scanned),
     )
 
 

@@ -48,7 +48,7 @@ from feeds.build import (
     with_content,
 )
 from feeds.config import SiteConfig
-from feeds.dates import from_utc_text, to_utc_text
+from feeds.dates import from_utc_text
 from feeds.errors import Problem
 from feeds.model import FORMATS, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, settle_changed
@@ -274,17 +274,11 @@ class _Delta:
     def _records(self, keys: Container[str]) -> dict[str, Record]:
         records: dict[str, Record] = {}
         for file in self.files:
-            for key, id_, first_seen, hash_, changed, retired in self.state.execute(
-                "SELECT key, id, first_seen, hash, changed, retired FROM registry WHERE file = ?", (file,)
+            for key, *row in self.state.execute(
+                f"SELECT key, {_RECORD} FROM registry WHERE file = ?", (file,)
             ):
                 if key in keys:
-                    records[key] = Record(
-                        id=id_,
-                        first_seen=from_utc_text(first_seen),
-                        hash=hash_,
-                        changed=from_utc_text(changed) if changed else None,
-                        retired=from_utc_text(retired) if retired else None,
-                    )
+                    records[key] = _record(*row)
         return records
 
     def _may_take_over(self, draft: Draft, present: Container[str]) -> bool:
@@ -393,22 +387,13 @@ class _Delta:
         state.put_records((entry.key, record) for entry, record in self.settled)
         present = {entry.key for entry, _ in self.settled} | {draft.key for draft in self.held}
         gone = [file for file in self.files if (d := self.digests[file]) is None or not d.unreadable]
-        retired = to_utc_text(self.now)
         for file in gone:
             rows = state.execute(
-                "SELECT key, id, first_seen, hash, changed FROM registry WHERE file = ? AND retired IS NULL",
-                (file,),
+                f"SELECT key, {_RECORD} FROM registry WHERE file = ? AND retired IS NULL", (file,)
             ).fetchall()
-            for key, id_, first_seen, hash_, changed in rows:
-                if key not in present:
-                    record = Record(
-                        id_,
-                        from_utc_text(first_seen),
-                        hash_,
-                        from_utc_text(changed) if changed else None,
-                        from_utc_text(retired),
-                    )
-                    state.put_records([(key, record)])
+            state.put_records(
+                (key, replace(_record(*row), retired=self.now)) for key, *row in rows if key not in present
+            )
         after = dict(
             itertools.chain.from_iterable(
                 state.execute("SELECT key, line FROM registry WHERE file = ?", (file,)) for file in self.files
@@ -472,7 +457,8 @@ class _Delta:
         for path in stored_pages:
             if path not in produced:
                 produced[path] = outputs[path].fingerprint
-        content = CachedContent(config, _Fingerprints(state, self.fingerprints), _Contents(state))
+        contents = _Lookup(state, "SELECT html FROM contents WHERE ckey = ?")
+        content = CachedContent(config, _fingerprints(state, self.fingerprints), contents)
         unique = list({id(feed): feed for feed, _ in jobs}.values())
         filled = {id(old): new for old, new in zip(unique, with_content(unique, content), strict=True)}
         jobs = [(filled[id(feed)], fmt) for feed, fmt in jobs]
@@ -527,6 +513,8 @@ class _Delta:
         heads: list[Feed] = []
         pages: list[Feed] = []
         self.page_counts: dict[str, int] = {}
+        self.updated: dict[str, datetime] = {}
+        """Each head feed's `updated`, by folder."""
         self.kept_heads: set[str] = set()
         for topic in topics:
             group = SITE if topic.kind == "site" else (topic.kind, topic.name.casefold())
@@ -537,9 +525,11 @@ class _Delta:
             if group not in affected and topic.folder in stored and self._intact(topic.folder, outputs):
                 heads.append(unpickle(stored[topic.folder]))
                 self.kept_heads.add(topic.folder)
+                self.updated[topic.folder] = heads[-1].updated
                 continue
             newest = _window(state, group, count - config.feed_limit, config.feed_limit, count)
             heads.append(head_feed(topic, config, newest, total))
+            self.updated[topic.folder] = heads[-1].updated
             state.execute(
                 "INSERT OR REPLACE INTO heads VALUES (?, ?)",
                 (topic.folder, pickled(replace(heads[-1], entries=()))),
@@ -585,12 +575,7 @@ class _Delta:
         wanted = sorted(n for n in numbers if 1 <= n <= total)
         feeds: list[Feed] = []
         for number in wanted:
-            start = (number - 1) * size
-            entries = (
-                _window(self.state, group, start, min(size, archived - start), count)
-                if start < archived
-                else []
-            )
+            entries = self._page_entries(group, number, count, archived)
             if feeds and feeds[-1].files.atom == f"{topic.folder}archive/{number - 1}/atom.xml":
                 previous = feeds[-1].updated
             elif number > 1:
@@ -610,15 +595,19 @@ class _Delta:
         total: int,
         head_updated: datetime,
     ) -> Feed:
-        size = self.config.archive_page_size
-        start = (number - 1) * size
-        entries = (
-            _window(self.state, group, start, min(size, archived - start), count) if start < archived else []
-        )
+        entries = self._page_entries(group, number, count, archived)
         previous = head_updated
         if not entries and number > 1:
             previous = self._page(topic, group, number - 1, count, archived, total, head_updated).updated
         return archive_page(topic, self.config, number, total, entries, previous)
+
+    def _page_entries(self, group: TopicKey, number: int, count: int, archived: int) -> list[Entry]:
+        """Archive page `number`'s entries, newest first, of a group of `count` with `archived` in pages."""
+        size = self.config.archive_page_size
+        start = (number - 1) * size
+        return (
+            _window(self.state, group, start, min(size, archived - start), count) if start < archived else []
+        )
 
     def _stored_pages(self, produced: Mapping[str, str]) -> list[str]:
         """The archive files of this build that the difference did not reach: kept as they are."""
@@ -650,17 +639,29 @@ class _Delta:
             count = _count(state, group)
             archived = max(0, count - config.feed_limit)
             total = self.page_counts[folder]
-            newest = _window(state, group, count - config.feed_limit, config.feed_limit, count)
-            head_updated = head_feed(topic, config, newest, total).updated
-            feeds.append(self._page(topic, group, number, count, archived, total, head_updated))
+            feeds.append(self._page(topic, group, number, count, archived, total, self.updated[folder]))
         return feeds
 
     def _feed_fingerprints(self, feeds: Sequence[Feed]) -> dict[int, str]:
-        fingerprints = _Fingerprints(self.state, self.fingerprints)
+        fingerprints = _fingerprints(self.state, self.fingerprints)
         return {id(feed): feed_fingerprint(feed, fingerprints) for feed in feeds}
 
 
 _FILE_NAMES: dict[FeedFormat, str] = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
+
+
+_RECORD = "id, first_seen, hash, changed, retired"
+"""The registry mirror's columns that make a `Record`."""
+
+
+def _record(id_: str, first_seen: str, hash_: str, changed: str | None, retired: str | None) -> Record:
+    return Record(
+        id=id_,
+        first_seen=from_utc_text(first_seen),
+        hash=hash_,
+        changed=from_utc_text(changed) if changed else None,
+        retired=from_utc_text(retired) if retired else None,
+    )
 
 
 def _place(entry: Entry) -> _Placed:
@@ -733,17 +734,18 @@ class _Taken(Container[str]):
         return self._state.execute("SELECT 1 FROM registry WHERE id = ?", (value,)).fetchone() is not None
 
 
-class _Fingerprints(Mapping[str, str]):
-    """Each entry's draft fingerprint: this build's, else the state's."""
+class _Lookup(Mapping[str, str]):
+    """One value per key asked of the state (`sql` with one parameter), after those in `fresh`."""
 
-    def __init__(self, state: State, fresh: Mapping[str, str]) -> None:
+    def __init__(self, state: State, sql: str, fresh: Mapping[str, str] | None = None) -> None:
         self._state = state
-        self._fresh = fresh
+        self._sql = sql
+        self._fresh = fresh or {}
 
     def __getitem__(self, key: str) -> str:
         if (found := self._fresh.get(key)) is not None:
             return found
-        row = self._state.execute("SELECT fp FROM entries WHERE key = ?", (key,)).fetchone()
+        row = self._state.execute(self._sql, (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         return str(row[0])
@@ -755,23 +757,9 @@ class _Fingerprints(Mapping[str, str]):
         raise NotImplementedError
 
 
-class _Contents(Mapping[str, str]):
-    """Content HTML the state holds, by content key."""
-
-    def __init__(self, state: State) -> None:
-        self._state = state
-
-    def __getitem__(self, key: str) -> str:
-        row = self._state.execute("SELECT html FROM contents WHERE ckey = ?", (key,)).fetchone()
-        if row is None:
-            raise KeyError(key)
-        return str(row[0])
-
-    def __iter__(self) -> Iterator[str]:
-        raise NotImplementedError
-
-    def __len__(self) -> int:
-        raise NotImplementedError
+def _fingerprints(state: State, fresh: Mapping[str, str]) -> _Lookup:
+    """Each entry's draft fingerprint: this build's, else the state's."""
+    return _Lookup(state, "SELECT fp FROM entries WHERE key = ?", fresh)
 
 
 # ----------------------------------------------------------------------------------------------
