@@ -255,12 +255,11 @@ def _full_build(
     feeds = with_content(select_feeds(settled.entries, config), content)
     with Staging(config.output_dir) as staging:
         outputs, warnings = _stage_feeds(staging, feeds, config, gathered, cache, progress, workers, lock)
-        registry_written = registry != settled.registry and write_file(
-            config.registry_path, dump_registry(settled.registry)
-        )
+        rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
+        registry_written = rewritten and write_file(config.registry_path, dump_registry(settled.registry))
         written = staging.commit()
     heads = tuple(feed for feed in feeds if not feed.is_archive)
-    _save_state(state, config, now, scanned, gathered, settled, outputs, content.made, heads)
+    _save_state(state, config, now, scanned, gathered, settled, outputs, content.made, heads, rewritten)
     result = BuildResult(
         files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
         feeds=feeds,
@@ -334,6 +333,7 @@ def _save_state(
     outputs: Mapping[str, OutputState],
     contents: dict[str, str],
     heads: Sequence[Feed],
+    registry_rewritten: bool,
 ) -> None:
     """What this build from scratch found, for the next build to start from.
 
@@ -361,7 +361,9 @@ def _save_state(
         settled_outputs,
         heads,
     )
-    state.finish(config, scanned.folders, settle_problems=len(settled.problems))
+    state.finish(
+        config, scanned.folders, settle_problems=len(settled.problems), registry_canonical=registry_rewritten
+    )
 
 
 def _encodable(text: str) -> bool:
@@ -627,7 +629,7 @@ def unchanged_output(output_dir: Path, path: str, known: OutputState | None, fin
     if known is None or known.fingerprint != fingerprint:
         return False
     try:
-        status = (output_dir / path).stat()
+        status = os.stat(f"{output_dir}/{path}")  # noqa: PTH116 (no Path: asked of every output file)
     except OSError:
         return False
     return (status.st_size, status.st_mtime_ns) == (known.size, known.mtime_ns)

@@ -13,6 +13,7 @@ often built from a fresh clone. It records, per article key:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -96,6 +97,45 @@ def registry_file(lines: Iterable[str]) -> bytes:
     """The registry file around its record lines (`registry_line`), given sorted by key."""
     body = ",\n".join(lines)
     return f'{{\n  "format": {FORMAT},\n  "articles": {{\n{body}\n  }}\n}}\n'.encode()
+
+
+def registry_spliced(old: bytes, lines: Mapping[str, str | None]) -> bytes | None:
+    """The registry file `old` (as `registry_file` wrote it) with some record lines changed.
+
+    `lines` gives, by key, each record's new line (`registry_line`), or None where the record
+    is gone. One new article at 100,000 changes one line of a 25 MB file: the others are
+    kept as bytes, not made again. None if `old` is not laid out as `registry_file` lays it.
+    """
+    head, tail = registry_file(["\0"]).split(b"\0")
+    if not (old.startswith(head) and old.endswith(tail)) or len(old) < len(head) + len(tail):
+        return None
+    body = old[len(head) : len(old) - len(tail)]
+    rows = body.split(b",\n") if body else []
+    try:
+        for key, line in sorted(lines.items()):
+            at = bisect.bisect_left(rows, key, key=_line_key)
+            present = at < len(rows) and _line_key(rows[at]) == key
+            if line is None:
+                if present:
+                    del rows[at]
+            elif present:
+                rows[at] = line.encode()
+            else:
+                rows.insert(at, line.encode())
+    except ValueError:  # a line that is not a record's
+        return None
+    return head + b",\n".join(rows) + tail
+
+
+def _line_key(row: bytes) -> str:
+    """The key a registry file's record line starts with (after its indent)."""
+    key, _ = _DECODER.raw_decode(row.decode(), 4)
+    if not isinstance(key, str):
+        raise ValueError(f"not a record line: {row[:40]!r}")
+    return key
+
+
+_DECODER = json.JSONDecoder()
 
 
 def registry_line(key: str, record: Record) -> str:

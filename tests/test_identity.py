@@ -7,7 +7,18 @@ from pathlib import Path
 
 from feeds.model import Article
 from feeds.prepare import mint_id, prepare
-from feeds.registry import Record, Registry, content_hash, dump_registry, load_registry
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.registry import (
+    Record,
+    Registry,
+    content_hash,
+    dump_registry,
+    load_registry,
+    registry_line,
+    registry_spliced,
+)
 from tests.conftest import NOW, make_article, site_config
 
 CONFIG = site_config()
@@ -142,6 +153,39 @@ def test_registry_file_round_trips_sorted_and_stable(tmp_path: Path) -> None:
     path.write_bytes(data)
     assert dict(load_registry(path).records) == records
     assert dump_registry(load_registry(path)) == data
+
+
+_KEYS = st.text(alphabet='ab/."\\é😀 \n', min_size=1, max_size=6)
+_RECORDS = st.builds(
+    Record,
+    id=st.text(max_size=8),
+    first_seen=st.just(datetime(2022, 1, 1, tzinfo=UTC)),
+    hash=st.text(alphabet="0123456789abcdef", max_size=4),
+    changed=st.none() | st.just(datetime(2022, 2, 1, tzinfo=UTC)),
+)
+
+
+@given(
+    st.dictionaries(_KEYS, _RECORDS, max_size=12),
+    st.dictionaries(_KEYS, st.none() | _RECORDS, max_size=5),
+)
+def test_a_spliced_registry_is_the_registry_written_whole(
+    old: dict[str, Record], changes: dict[str, Record | None]
+) -> None:
+    """A rebuild splices its changed lines into the old file: the bytes must be dump_registry's."""
+    new = {**old, **{key: record for key, record in changes.items() if record is not None}}
+    for key, record in changes.items():
+        if record is None:
+            new.pop(key, None)
+    lines = {key: None if record is None else registry_line(key, record) for key, record in changes.items()}
+    assert registry_spliced(dump_registry(Registry(old)), lines) == dump_registry(Registry(new))
+
+
+def test_a_registry_not_laid_out_as_written_is_not_spliced() -> None:
+    line = registry_line("a.md", Record("x", datetime(2022, 1, 1, tzinfo=UTC), "aa"))
+    assert registry_spliced(b'{"format": 1, "articles": {}}', {"a.md": line}) is None
+    not_a_record = dump_registry(Registry()).replace(b"\n\n", b"\n    // a.md\n")
+    assert registry_spliced(not_a_record, {"b.md": line}) is None
 
 
 def test_content_hash_ignores_housekeeping_but_sees_text() -> None:

@@ -17,9 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import feeds.build
+import feeds.state
 from feeds.build import run_build
 from feeds.config import load_config
 from feeds.prepare import _site_relative, _uri
+from feeds.registry import Registry, dump_registry, load_registry
 from feeds.state import STATE_FILE, open_state
 from feeds.write import LOCK_NAME, MANIFEST_NAME
 from tests.conftest import NOW
@@ -131,6 +133,38 @@ def test_one_new_article_rerenders_only_the_feeds_it_is_in(
     folders = sorted({path.rsplit("/", 1)[0] if "/" in path else "" for path in rendered})
     # The site's head and its filling archive page; t0's and Ann's heads; nothing of t1, t2 or Bo.
     assert folders == ["", "archive/5", "authors/ann", "tags/t0"]
+
+
+def test_a_new_article_splices_its_line_into_the_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    registry = site / "feeds.registry.json"
+    before = load_registry(registry).records
+
+    def whole(state: feeds.state.State) -> list[str]:
+        raise AssertionError("the registry was made again from all its records")
+
+    monkeypatch.setattr(feeds.state.State, "registry_lines", whole)
+    _article(site, 120)
+    assert _build(site).registry_written
+    after = load_registry(registry).records
+    assert after.keys() - before.keys() == {"2/a0120.md"}
+    assert registry.read_bytes() == dump_registry(Registry(after))
+
+
+def test_a_registry_laid_out_by_hand_is_written_whole_when_it_next_changes(tmp_path: Path) -> None:
+    """Its lines cannot be spliced: they are not the lines a build would write."""
+    site = _site(tmp_path / "site")
+    _build(site)
+    registry = site / "feeds.registry.json"
+    registry.write_bytes(registry.read_bytes().replace(b'", "', b'","'))  # the same records
+    _build(site)  # the registry changed under the state: a build from scratch; no record changes
+    assert b'","' in registry.read_bytes()
+    _article(site, 120)
+    assert _build(site).registry_written
+    assert registry.read_bytes() == dump_registry(load_registry(registry))
 
 
 def test_a_touched_file_is_read_again_and_changes_nothing(tmp_path: Path) -> None:

@@ -230,7 +230,7 @@ def scan_folders(articles_dir: Path) -> Scan:
     found: list[FoundFile] = []
     folders: dict[str, str] = {}
     pending = [(str(articles_dir), "")]
-    readers = set(READERS)
+    readers = frozenset(READERS)
     new = tuple.__new__
     while pending:
         folder, prefix = pending.pop()
@@ -242,11 +242,15 @@ def scan_folders(articles_dir: Path) -> Scan:
         seen: list[object] = []
         for name in sorted(items):
             item = items[name]
+            dot = name.rfind(".")
             try:
-                dot = name.rfind(".")
-                suffix = name[dot:].lower() if dot > 0 else ""
-                if suffix not in readers or not item.is_file():
+                if dot <= 0 or (name[dot:] not in readers and name[dot:].lower() not in readers):
                     if item.is_dir(follow_symlinks=False):  # linked folders are not walked
+                        pending.append((item.path, f"{prefix}{name}/"))
+                    continue
+                link = item.is_symlink()
+                if not item.is_file():  # a folder named like an article, or a link to one
+                    if not link and item.is_dir(follow_symlinks=False):
                         pending.append((item.path, f"{prefix}{name}/"))
                     continue
                 status = item.stat()
@@ -255,9 +259,10 @@ def scan_folders(articles_dir: Path) -> Scan:
             except OSError:
                 continue
             size, mtime = status.st_size, status.st_mtime_ns
-            sidecar_state = (side.st_size, side.st_mtime_ns) if side else None
-            state = new(FileState, (size, mtime, sidecar_state))
-            found.append(new(FoundFile, (prefix + name, item.path, state, item.is_symlink())))
+            sidecar_state = None if side is None else (side.st_size, side.st_mtime_ns)
+            found.append(
+                new(FoundFile, (prefix + name, item.path, new(FileState, (size, mtime, sidecar_state)), link))
+            )
             seen += (name, size, mtime, sidecar_state)
         folders[prefix] = hashlib.blake2b(pickle.dumps(seen, protocol=5), digest_size=16).hexdigest()
     found.sort()
