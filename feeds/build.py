@@ -486,7 +486,7 @@ def digest_files(
     lock: int | None = None,
 ) -> list[FileDigest]:
     """Each file read and its articles digested, in order: in worker processes when there are many."""
-    jobs = [(Path(f.path), config.articles_dir, config, f.state, f.link) for f in files]
+    jobs = [(Path(f.path), f.key, config.articles_dir, config, f.state, f.link) for f in files]
     count = workers or _cpus()
     if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
         found: list[FileDigest] = []
@@ -545,10 +545,12 @@ def _resolved(folder: Path) -> Path:
     return folder.resolve()
 
 
-def _digest_job(job: tuple[Path, Path, SiteConfig, FileState, bool]) -> FileDigest:
+def _digest_job(job: tuple[Path, str, Path, SiteConfig, FileState, bool]) -> FileDigest:
     """Read one file and digest its articles (in a worker process, or in this one)."""
-    path, articles_dir, config, state, link = job
-    read = read_file(path, articles_dir, config.root, config.limits, _resolved(articles_dir), link=link)
+    path, key, articles_dir, config, state, link = job
+    read = read_file(
+        path, articles_dir, config.root, config.limits, _resolved(articles_dir), link=link, key=key
+    )
     drafts, problems, rejected = digest_all(read.articles, config)
     return FileDigest(
         state=state,

@@ -6,6 +6,7 @@ edge that lists the folder and reads the bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -126,14 +127,17 @@ def read_file(
     inside: Path | None = None,
     *,
     link: bool = True,
+    key: str | None = None,
 ) -> FileRead:
     """Read one article file (and its sidecar): its articles, or the problems that stop them.
 
     A file that may be a symbolic link (`link`, unless the scan saw it is not one) is read
-    only if it leads to a file inside the articles folder (`inside`, resolved).
+    only if it leads to a file inside the articles folder (`inside`, resolved). `key`, its
+    key (`file_key`), where the caller knows it.
     """
-    shown = _shown(path, root)
-    key = file_key(path, articles_dir)
+    if key is None:
+        key = file_key(path, articles_dir)
+    shown = _shown_folder(articles_dir, root) + key
     if (name_error := _name_error(key)) is not None:
         return FileRead((), (Problem(shown, name_error),), False)
     problems: list[Problem] = []
@@ -285,6 +289,13 @@ def _name_error(key: str) -> str | None:
     if undecodable is None:
         return None
     return f"its name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}); rename it"
+
+
+@functools.cache
+def _shown_folder(articles_dir: Path, root: Path) -> str:
+    """What comes before a file's key in messages: `_shown` of the articles folder, and a slash."""
+    shown = _shown(articles_dir, root)
+    return "" if shown == "." else shown.removesuffix("/") + "/"
 
 
 def _shown(path: Path, root: Path) -> str:
