@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feeds.model import Article
-from feeds.prepare import mint_id, prepare
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feeds.model import Article
+from feeds.prepare import mint_id, prepare
 from feeds.registry import (
     Record,
     Registry,

@@ -56,7 +56,7 @@ def test_the_watcher_learns_each_changed_file_from_its_event(tmp_path: Path) -> 
     site = _site(tmp_path / "site")
     articles = site / "articles"
     watched = Watched(articles)
-    assert sorted(watched.files) == [f"2026/a{n}.md" for n in range(6)]
+    assert [f.key for f in watched.files] == [f"2026/a{n}.md" for n in range(6)]
     new = _article(site, "2026/b.md", "B", 9)
     (articles / "2026" / "notes.txt.swp").write_text("editor debris", encoding="utf-8")
     scanned = watched.update(
@@ -139,3 +139,35 @@ def test_feeds_build_watch_republishes_a_new_article_from_the_systems_events(tmp
                 time.sleep(0.05)
         finally:
             watcher.terminate()
+
+
+def test_a_preloaded_watcher_loads_nothing_more_to_publish_a_change(tmp_path: Path) -> None:
+    """The watcher loads parsers and renderers while it waits, not when the first change comes."""
+    site = _site(tmp_path / "site")
+    run_build(load_config(site / "feeds.toml"), NOW)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from feeds.build import run_build\n"
+        "from feeds.config import load_config\n"
+        "from feeds.watch import preload\n"
+        "from tests.conftest import NOW\n"
+        "from tests.test_watch import _article\n"
+        f"site = Path({str(site)!r})\n"
+        "config = load_config(site / 'feeds.toml')\n"
+        "run_build(config, NOW)\n"  # as a watcher does first: nothing changed, nothing loaded
+        "preload(config)\n"
+        "before = set(sys.modules)\n"
+        "_article(site, '2026/new.md', 'New', 20)\n"
+        "outcome = run_build(config, NOW)\n"
+        "assert outcome.written is not None and 'atom.xml' in outcome.written.changed\n"
+        "print(sorted(name for name in set(sys.modules) - before if not name.startswith('tests')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.stdout.split("\n")[-2] == "[]", done.stdout + done.stderr
