@@ -253,8 +253,7 @@ class State:
         self.execute(
             "INSERT INTO topics SELECT kind, folded, min(name), count(*) FROM members GROUP BY kind, folded"
         )
-        self._run(_INDEXES)
-        self.execute(f"PRAGMA cache_size = {_CACHE}")
+        self._run(_INDEXES)  # the small cache stays: this connection ends with this build
         self.set_meta("complete", 1)
 
     def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
