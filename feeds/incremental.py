@@ -267,8 +267,7 @@ class _Delta:
         records = self._records(present)
         if any(draft.key not in records and self._may_take_over(draft, present) for draft in drafts):
             return False
-        latest = state.meta("latest")
-        if latest is not None and latest >= (self.now - timedelta(seconds=len(drafts))).timestamp():
+        if self._stamped_since((self.now - timedelta(seconds=len(drafts))).timestamp()):
             return False  # this build's stamps could meet one an earlier build gave
         self.settled, self.held, problems = settle_changed(
             drafts, self.config, records, _Taken(state), self.now
@@ -277,6 +276,24 @@ class _Delta:
             return False
         self._remember_old()
         return True
+
+    def _stamped_since(self, moment: float) -> bool:
+        """Whether an entry outside the difference has a time from `moment` on.
+
+        A build from scratch stamps what it sees first at `now`, the next a second before,
+        and so on, stepping past any entry that shows the stamp (`settle`). Where no entry
+        but the difference's own is that recent, the stamps of the difference alone are
+        those. The common case passes without a query: nothing is that recent at all; the
+        next: an article edited twice within the second (an editor's saves, a revert).
+        """
+        latest = self.state.meta("latest")
+        if latest is None or latest < moment:
+            return False
+        files = set(self.digests)
+        rows = self.state.execute(
+            "SELECT file FROM entries INDEXED BY entries_latest WHERE latest >= ?", (moment,)
+        )
+        return any(file not in files for (file,) in rows)
 
     def _records(self, keys: Container[str]) -> dict[str, Record]:
         records: dict[str, Record] = {}

@@ -109,6 +109,7 @@ CREATE INDEX entries_order ON entries(pub, id DESC);
 CREATE INDEX entries_slug ON entries(slug);
 CREATE INDEX entries_id ON entries(id);
 CREATE INDEX entries_file ON entries(file);
+CREATE INDEX entries_latest ON entries(latest);
 CREATE INDEX members_order ON members(kind, folded, pub, id DESC);
 CREATE INDEX members_key ON members(key);
 CREATE INDEX pending_file ON pending(file);

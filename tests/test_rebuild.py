@@ -214,19 +214,32 @@ def _output(folder: Path) -> dict[str, bytes]:
 def test_rebuilds_after_random_changes_give_the_bytes_of_a_build_from_scratch(
     tmp_path: Path, seed: int
 ) -> None:
+    _random_series(tmp_path, seed, lambda rng: timedelta(minutes=rng.randint(1, 90)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rebuilds_within_the_same_second_give_the_bytes_of_a_build_from_scratch(
+    tmp_path: Path, seed: int
+) -> None:
+    """Builds in the second of the one before (the clock has whole seconds): stamps may meet."""
+    _random_series(tmp_path, 100 + seed, lambda rng: timedelta(seconds=rng.choice([0, 0, 1, 2])))
+
+
+def _random_series(tmp_path: Path, seed: int, step: Callable[[random.Random], timedelta]) -> None:
+    """Ten random changes, each built incrementally and from scratch, `step` apart: the same."""
     rng = random.Random(seed)
     options = {"topic_archives": True} if seed % 2 else {}
     site = Site(tmp_path / "site", rng, **options)
     _build(site.folder, site.now)
-    for step in range(10):
+    for step_number in range(10):
         change = rng.choice(CHANGES)
         change(site)
-        site.now += timedelta(minutes=rng.randint(1, 90))
-        scratch = tmp_path / f"scratch-{step}"
+        site.now += step(rng)
+        scratch = tmp_path / f"scratch-{step_number}"
         shutil.copytree(site.folder, scratch, ignore=shutil.ignore_patterns("public", ".feeds-cache"))
         incremental = _build(site.folder, site.now)
         from_scratch = _build(scratch, site.now)
-        assert _output(site.folder) == _output(scratch), f"after {change.__name__} (step {step})"
+        assert _output(site.folder) == _output(scratch), f"after {change.__name__} (step {step_number})"
         registry = "feeds.registry.json"
         assert (site.folder / registry).read_bytes() == (scratch / registry).read_bytes(), change.__name__
         assert incremental.result.problems == from_scratch.result.problems, change.__name__
