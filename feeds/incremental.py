@@ -267,33 +267,53 @@ class _Delta:
         records = self._records(present)
         if any(draft.key not in records and self._may_take_over(draft, present) for draft in drafts):
             return False
-        if self._stamped_since((self.now - timedelta(seconds=len(drafts))).timestamp()):
-            return False  # this build's stamps could meet one an earlier build gave
         self.settled, self.held, problems = settle_changed(
-            drafts, self.config, records, _Taken(state), self.now
+            self._in_stamping_order(drafts), self.config, records, _Taken(state), self.now
         )
         if problems or not self._unique():
             return False
         self._remember_old()
         return True
 
-    def _stamped_since(self, moment: float) -> bool:
-        """Whether an entry outside the difference has a time from `moment` on.
+    def _in_stamping_order(self, drafts: Sequence[Draft]) -> list[Draft | tuple[datetime, datetime]]:
+        """The drafts, and the times of the other entries a build from scratch would step past.
 
         A build from scratch stamps what it sees first at `now`, the next a second before,
-        and so on, stepping past any entry that shows the stamp (`settle`). Where no entry
-        but the difference's own is that recent, the stamps of the difference alone are
-        those. The common case passes without a query: nothing is that recent at all; the
-        next: an article edited twice within the second (an editor's saves, a revert).
+        and so on, stepping past a stamp that an entry shows (`settle`): an entry outside
+        the difference that recent counts, in its place in path order. There are seldom
+        any: the common case asks nothing (no entry is that recent); the next, an article
+        saved twice within a second, finds its own old entry only.
         """
-        latest = self.state.meta("latest")
-        if latest is None or latest < moment:
-            return False
-        files = set(self.digests)
-        rows = self.state.execute(
-            "SELECT file FROM entries INDEXED BY entries_latest WHERE latest >= ?", (moment,)
-        )
-        return any(file not in files for (file,) in rows)
+        state, files = self.state, set(self.digests)
+        order = {draft.key: (file_of(draft.key), at) for at, draft in enumerate(drafts)}
+        others: dict[str, tuple[tuple[str, int], tuple[datetime, datetime]]] = {}
+        span = len(drafts)
+        while (latest := state.meta("latest")) is not None and latest >= self._before(span):
+            rows = state.execute(
+                "SELECT key, file, entry FROM entries INDEXED BY entries_latest WHERE latest >= ?",
+                (self._before(span),),
+            )
+            for key, file, blob in rows:
+                if file not in files and key not in others:
+                    entry: Entry = unpickle(blob)
+                    others[key] = ((file, self._position(file, key)), (entry.published, entry.updated))
+            if len(drafts) + len(others) <= span:
+                break
+            span = len(drafts) + len(others)  # each can push the stamps a second further back
+        placed: list[tuple[tuple[str, int], Draft | tuple[datetime, datetime]]] = [
+            (order[draft.key], draft) for draft in drafts
+        ]
+        placed += others.values()
+        return [item for _, item in sorted(placed, key=lambda pair: pair[0])]
+
+    def _before(self, seconds: int) -> float:
+        return (self.now - timedelta(seconds=seconds)).timestamp()
+
+    def _position(self, file: str, key: str) -> int:
+        """Where an article stands among its file's, in the file's digest."""
+        (blob,) = self.state.execute("SELECT digest FROM files WHERE key = ?", (file,)).fetchone()
+        digest: FileDigest = unpickle(blob)
+        return [draft.key for draft in digest.drafts].index(key)
 
     def _records(self, keys: Container[str]) -> dict[str, Record]:
         records: dict[str, Record] = {}

@@ -248,7 +248,7 @@ def settle(
 
 
 def settle_changed(
-    drafts: Sequence[Draft],
+    drafts: Sequence[Draft | tuple[datetime, datetime]],
     config: SiteConfig,
     records: Mapping[str, Record],
     taken: Container[str],
@@ -258,8 +258,9 @@ def settle_changed(
 
     Gives the entries with their records, the drafts held back, and the problems. It
     neither retires records nor checks duplicates: the caller knows the rest of the
-    site, and makes sure no record could be taken over by a moved article and no
-    entry of the rest was stamped in the range this build stamps in.
+    site, and makes sure no record could be taken over by a moved article. Between the
+    drafts come the (published, updated) times of the other entries that `settle` would
+    meet in its stamping window, where it would meet them: their stamps are stepped past.
     """
     settled: list[tuple[Entry, Record]] = []
     held: list[Draft] = []
@@ -267,6 +268,9 @@ def settle_changed(
     stamped = 0
     for draft in drafts:
         seen = now - timedelta(seconds=stamped)  # as in `settle`
+        if not isinstance(draft, Draft):  # another entry's times
+            stamped += seen in draft
+            continue
         try:
             prepared = settle_draft(draft, config, records.get(draft.key), now, taken, seen)
         except ArticleError as exc:
