@@ -24,7 +24,6 @@ earlier build did.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import itertools
 import sqlite3
@@ -53,7 +52,7 @@ from feeds.dates import from_utc_text
 from feeds.errors import Problem
 from feeds.model import FORMATS, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, settle_changed
-from feeds.read import FileState, FoundFile, Progress, Scan, folder_of
+from feeds.read import FileState, FoundFile, Progress, Scan, file_position, folder_of
 from feeds.registry import Record, Registry, load_registry, registry_file, registry_spliced
 from feeds.select import (
     Topic,
@@ -124,7 +123,7 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
     if scanned.changed is not None:  # found by bisection: a watcher's scan is 100,000 files
         changed, removed = [], []
         for key in sorted(scanned.changed):
-            at = bisect.bisect_left(scanned.files, key, key=lambda file: file.key)
+            at = file_position(scanned.files, key)
             if at < len(scanned.files) and scanned.files[at].key == key:
                 changed.append(scanned.files[at])
             else:
@@ -156,8 +155,8 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
 
 def _in_folder(files: Sequence[FoundFile], folder: str) -> list[FoundFile]:
     """The files directly in `folder`, found by bisection in the sorted list (not a pass over all)."""
-    start = bisect.bisect_left(files, folder, key=lambda file: file.key)
-    end = bisect.bisect_left(files, folder + "\U0010ffff", lo=start, key=lambda file: file.key)
+    start = file_position(files, folder)
+    end = file_position(files, folder + "\U0010ffff", start)
     return [file for file in files[start:end] if folder_of(file.key) == folder]
 
 

@@ -13,7 +13,6 @@ now and then, so that an embargoed article is published when its time comes.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import os
 import time
@@ -27,7 +26,17 @@ from feeds.config import SiteConfig
 from feeds.errors import ArticleError
 from feeds.model import FORMATS, Article
 from feeds.prepare import digest
-from feeds.read import READERS, SIDECAR, FileState, FoundFile, Scan, file_key, parse_source, scan_folders
+from feeds.read import (
+    READERS,
+    SIDECAR,
+    FileState,
+    FoundFile,
+    Scan,
+    file_key,
+    file_position,
+    parse_source,
+    scan_folders,
+)
 from feeds.read.source import SourceFile
 from feeds.select import Topic, head_feed
 
@@ -63,7 +72,7 @@ class Watched:
                 return self.rescan()
             for key in keys:
                 found = self._found(key)
-                at = bisect.bisect_left(self.files, key, key=_key)
+                at = file_position(self.files, key)
                 known = at < len(self.files) and self.files[at].key == key
                 if found is not None and known:
                     self.files[at] = found
@@ -113,10 +122,6 @@ class Watched:
         sidecar_state = (side.st_size, side.st_mtime_ns) if side else None
         state = FileState(status.st_size, status.st_mtime_ns, sidecar_state)
         return FoundFile(key, os.fspath(path), state, path.is_symlink())
-
-
-def _key(file: FoundFile) -> str:
-    return file.key
 
 
 def preload(config: SiteConfig) -> None:

@@ -12,6 +12,7 @@ import pytest
 from feeds.build import BuildOutcome, run_build
 from feeds.config import SiteConfig, load_config
 from feeds.model import Article, Entry
+from feeds.write import LOCK_NAME, MANIFEST_NAME
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "articles" / "000_6fc94ed53eab6e90.txt"
@@ -96,3 +97,13 @@ def site_config(**overrides: object) -> SiteConfig:
     }
     values.update(overrides)
     return SiteConfig(**values)  # type: ignore[arg-type]
+
+
+def published_files(site: Path) -> dict[str, bytes]:
+    """Every file a build published under the site's public/ (not its lock or manifest), by path."""
+    public = site / "public"
+    return {
+        p.relative_to(public).as_posix(): p.read_bytes()
+        for p in sorted(public.rglob("*"))
+        if p.is_file() and p.name not in {LOCK_NAME, MANIFEST_NAME}
+    }

@@ -23,8 +23,7 @@ from feeds.config import load_config
 from feeds.prepare import _site_relative, _uri
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.state import STATE_FILE, open_state
-from feeds.write import LOCK_NAME, MANIFEST_NAME
-from tests.conftest import NOW
+from tests.conftest import NOW, published_files
 
 FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -60,16 +59,6 @@ def _build(site: Path, workers: int | None = None, now: datetime = NOW) -> feeds
     return run_build(load_config(site / "feeds.toml"), now, workers=workers)
 
 
-def _output(site: Path) -> dict[str, bytes]:
-    public = site / "public"
-    skip = {LOCK_NAME, MANIFEST_NAME}
-    return {
-        p.relative_to(public).as_posix(): p.read_bytes()
-        for p in sorted(public.rglob("*"))
-        if p.is_file() and p.name not in skip
-    }
-
-
 def _fresh_copy(site: Path, target: Path) -> Path:
     """The site's articles and registry, with no output and no cache: a build from scratch."""
     shutil.copytree(site, target, ignore=shutil.ignore_patterns("public", ".feeds-cache"))
@@ -87,7 +76,7 @@ def test_incremental_builds_give_the_bytes_of_a_build_from_scratch(tmp_path: Pat
     assert outcome.written is not None and outcome.written.changed and outcome.written.unchanged
     scratch = _fresh_copy(site, tmp_path / "scratch")
     _build(scratch, now=later)
-    assert _output(site) == _output(scratch)
+    assert published_files(site) == published_files(scratch)
 
 
 def test_changes_within_the_second_of_the_last_are_rebuilt_from_the_difference(
@@ -114,7 +103,7 @@ def test_changes_within_the_second_of_the_last_are_rebuilt_from_the_difference(
         with monkeypatch.context() as unpatched:
             unpatched.setattr(feeds.build, "_full_build", _FULL_BUILD)
             _build(scratch, now=later)
-        assert _output(site) == _output(scratch), number
+        assert published_files(site) == published_files(scratch), number
         registry = "feeds.registry.json"
         assert (site / registry).read_bytes() == (scratch / registry).read_bytes(), number
 
@@ -127,8 +116,8 @@ def test_parallel_and_serial_builds_give_the_same_bytes(tmp_path: Path) -> None:
     parallel = _site(tmp_path / "parallel")
     _build(serial, workers=1)
     _build(parallel, workers=2)  # a process pool, however few the files
-    assert _output(serial) == _output(parallel)
-    assert len(_output(serial)) > 20
+    assert published_files(serial) == published_files(parallel)
+    assert len(published_files(serial)) > 20
 
 
 def test_a_rebuild_with_no_change_renders_and_writes_nothing(
@@ -202,24 +191,24 @@ def test_a_registry_laid_out_by_hand_is_written_whole_when_it_next_changes(tmp_p
 def test_a_touched_file_is_read_again_and_changes_nothing(tmp_path: Path) -> None:
     site = _site(tmp_path / "site")
     _build(site)
-    before = _output(site)
+    before = published_files(site)
     registry = (site / "feeds.registry.json").read_bytes()
     path = site / "articles" / "0" / "a0001.md"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     outcome = _build(site)
     assert outcome.written is not None and outcome.written.changed == ()
-    assert _output(site) == before
+    assert published_files(site) == before
     assert (site / "feeds.registry.json").read_bytes() == registry
 
 
 def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     site = _site(tmp_path / "site", count=30)
     _build(site)
-    expected = _output(site)
+    expected = published_files(site)
     cache = site / ".feeds-cache" / STATE_FILE
     cache.write_bytes(b"\x80\x05 not a database")
     _build(site)
-    assert _output(site) == expected
+    assert published_files(site) == expected
     # A stored value that would run a command: refused, not run; the build goes on from scratch.
     marker = tmp_path / "ran"
     db = sqlite3.connect(cache)
@@ -229,7 +218,7 @@ def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     db.close()
     _build(site)
     assert not marker.exists()
-    assert _output(site) == expected
+    assert published_files(site) == expected
 
 
 def _state_is_complete(config: Path) -> bool:

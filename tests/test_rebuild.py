@@ -21,8 +21,7 @@ import pytest
 import feeds.build
 from feeds.build import BuildOutcome, run_build
 from feeds.config import load_config
-from feeds.write import LOCK_NAME, MANIFEST_NAME
-from tests.conftest import NOW
+from tests.conftest import NOW, published_files
 
 FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=NOW.tzinfo)
 TAGS = ["Kyiv", "kyiv", "Izyum", "energy", "C++", "Київ"]
@@ -200,16 +199,6 @@ def _build(folder: Path, now: datetime) -> BuildOutcome:
     return run_build(load_config(folder / "feeds.toml"), now, workers=1)
 
 
-def _output(folder: Path) -> dict[str, bytes]:
-    public = folder / "public"
-    skip = {LOCK_NAME, MANIFEST_NAME}
-    return {
-        p.relative_to(public).as_posix(): p.read_bytes()
-        for p in sorted(public.rglob("*"))
-        if p.is_file() and p.name not in skip
-    }
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_rebuilds_after_random_changes_give_the_bytes_of_a_build_from_scratch(
     tmp_path: Path, seed: int
@@ -239,7 +228,9 @@ def _random_series(tmp_path: Path, seed: int, step: Callable[[random.Random], ti
         shutil.copytree(site.folder, scratch, ignore=shutil.ignore_patterns("public", ".feeds-cache"))
         incremental = _build(site.folder, site.now)
         from_scratch = _build(scratch, site.now)
-        assert _output(site.folder) == _output(scratch), f"after {change.__name__} (step {step_number})"
+        assert published_files(site.folder) == published_files(scratch), (
+            f"after {change.__name__} (step {step_number})"
+        )
         registry = "feeds.registry.json"
         assert (site.folder / registry).read_bytes() == (scratch / registry).read_bytes(), change.__name__
         assert incremental.result.problems == from_scratch.result.problems, change.__name__

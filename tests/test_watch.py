@@ -15,8 +15,7 @@ import pytest
 from feeds.build import BuildOutcome, run_build
 from feeds.config import load_config
 from feeds.watch import TICK_MS, WAKE_MS, Watched, watch
-from feeds.write import LOCK_NAME, MANIFEST_NAME
-from tests.conftest import NOW
+from tests.conftest import NOW, published_files
 
 ADDED, MODIFIED, DELETED = 1, 2, 3  # watchfiles.Change
 
@@ -41,15 +40,6 @@ def _article(site: Path, name: str, title: str, day: int) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def _output(site: Path) -> dict[str, bytes]:
-    public = site / "public"
-    return {
-        p.relative_to(public).as_posix(): p.read_bytes()
-        for p in sorted(public.rglob("*"))
-        if p.is_file() and p.name not in {LOCK_NAME, MANIFEST_NAME}
-    }
 
 
 def test_the_watcher_learns_each_changed_file_from_its_event(tmp_path: Path) -> None:
@@ -112,7 +102,7 @@ def test_watching_rebuilds_each_change_as_a_build_from_scratch_would(tmp_path: P
     scratch = tmp_path / "scratch"
     shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".feeds-cache"))
     run_build(load_config(scratch / "feeds.toml"), NOW + timedelta(minutes=5), workers=1)
-    assert _output(site) == _output(scratch)
+    assert published_files(site) == published_files(scratch)
     assert (site / "feeds.registry.json").read_bytes() == (scratch / "feeds.registry.json").read_bytes()
 
 

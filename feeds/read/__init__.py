@@ -6,12 +6,13 @@ edge that lists the folder and reads the bytes.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import importlib
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -271,6 +272,15 @@ def scan_folders(articles_dir: Path) -> Scan:
         folders[prefix] = hashlib.blake2b(pickle.dumps(seen, protocol=5), digest_size=16).hexdigest()
     found.sort()
     return Scan(found, folders)
+
+
+def file_position(files: Sequence[FoundFile], key: str, low: int = 0) -> int:
+    """Where the file of `key` is, or would go, in `files` (in path order): by bisection."""
+    return bisect.bisect_left(files, key, lo=low, key=_key_of)
+
+
+def _key_of(file: FoundFile) -> str:
+    return file.key
 
 
 def folder_of(key: str) -> str:
