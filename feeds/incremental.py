@@ -52,7 +52,7 @@ from feeds.dates import from_utc_text
 from feeds.errors import Problem
 from feeds.model import FORMATS, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, settle_changed
-from feeds.read import FileState, FoundFile, Progress, Scan, file_position, folder_of
+from feeds.read import FileState, FoundFile, Progress, Scan, file_position, folder_of, same_content
 from feeds.registry import Record, Registry, load_registry, registry_file, registry_spliced
 from feeds.select import (
     Topic,
@@ -65,6 +65,7 @@ from feeds.select import (
     topic_slug,
 )
 from feeds.state import (
+    PUT_FILE,
     FileDigest,
     OutputState,
     State,
@@ -98,9 +99,12 @@ def rebuild(
         return None
     if not state.registry_unchanged(config.registry_path):
         return None
-    changed, removed = _changed_files(state, scanned)
+    found, removed = _changed_files(state, scanned)
+    changed = _absorb_touched(state, found)
     due = [file for (file,) in state.execute(_DUE, (now.timestamp(),))]
     if not changed and not removed and not due and (quiet := _quiet(config, state)) is not None:
+        if found:  # only touched: the next build knows them by their new status
+            state.set_folders(scanned.folders)
         return quiet
     delta = _Delta(config, now, state, workers, lock)
     if not delta.read(changed, removed, due, progress):
@@ -151,6 +155,24 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
         if known.pop(file.key, None) != file.state
     ]
     return sorted(changed), sorted(known)
+
+
+def _absorb_touched(state: State, changed: Sequence[FoundFile]) -> list[FoundFile]:
+    """The changed files, less those whose bytes are what they were (`same_content`).
+
+    Those keep their digest, under their new status: a checkout that gives every file a
+    new time (a fresh clone with the state restored) reads each file once, to hash it.
+    """
+    really: list[FoundFile] = []
+    for file in changed:
+        row = state.execute(
+            "SELECT size, mtime, side_size, side_mtime, content FROM files WHERE key = ?", (file.key,)
+        ).fetchone()
+        if row is None or not same_content(file, file_state(*row[:4]), row[4]):
+            really.append(file)
+        else:
+            state.touch(file.key, file.state)
+    return really
 
 
 def _in_folder(files: Sequence[FoundFile], folder: str) -> list[FoundFile]:
@@ -251,8 +273,7 @@ class _Delta:
         self.digests.update(dict.fromkeys(removed))
         for file in due:
             if file not in self.digests:
-                (digest,) = state.execute("SELECT digest FROM files WHERE key = ?", (file,)).fetchone()
-                self.digests[file] = unpickle(digest)
+                self.digests[file] = state.digest(file)
         self.old_articles = sum(
             row[0]
             for file in self.digests
@@ -310,8 +331,8 @@ class _Delta:
 
     def _position(self, file: str, key: str) -> int:
         """Where an article stands among its file's, in the file's digest."""
-        (blob,) = self.state.execute("SELECT digest FROM files WHERE key = ?", (file,)).fetchone()
-        digest: FileDigest = unpickle(blob)
+        digest = self.state.digest(file)
+        assert digest is not None  # an entry's file is in the state
         return [draft.key for draft in digest.drafts].index(key)
 
     def _records(self, keys: Container[str]) -> dict[str, Record]:
@@ -385,9 +406,7 @@ class _Delta:
             if (digest := self.digests[file]) is None:
                 state.execute("DELETE FROM files WHERE key = ?", (file,))
             else:
-                state.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", file_row(file, digest)
-                )
+                state.execute(PUT_FILE, file_row(file, digest))
         for _, _, fp, url in self.old.values():
             state.execute("DELETE FROM contents WHERE ckey = ?", (f"{fp} {url}",))
         state.put_entries((entry, self.fingerprints[entry.key]) for entry, _ in self.settled)

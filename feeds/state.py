@@ -45,7 +45,7 @@ from feeds.read import FileState
 from feeds.registry import Record, registry_line
 from feeds.select import topic_names
 
-FORMAT = 2
+FORMAT = 3
 STATE_FILE = "state.sqlite"
 
 
@@ -61,6 +61,8 @@ class FileDigest:
     unreadable: bool
     articles: int
     """Articles the file holds (digested or not)."""
+    content: str | None = None
+    """The hash of the bytes they were digested from (`feeds.read.content_hash`); None if unread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ class BuildCache:
 _TABLES = """
 CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE files(key TEXT PRIMARY KEY, size INT, mtime INT, side_size INT, side_mtime INT,
-                   articles INT, troubled INT, digest BLOB);
+                   articles INT, troubled INT, content TEXT, digest BLOB);
 CREATE TABLE entries(key TEXT PRIMARY KEY, file TEXT, pub REAL, id TEXT, slug TEXT, latest REAL,
                      fp TEXT, entry BLOB);
 CREATE TABLE members(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, key TEXT,
@@ -206,7 +208,7 @@ class State:
         cache = BuildCache(self.key)
         if not self.complete:
             return cache
-        cache.files = {key: unpickle(digest) for key, digest in self.execute("SELECT key, digest FROM files")}
+        cache.files = {key: _digest_of(*row) for key, *row in self.execute(_DIGESTS)}
         cache.contents = dict(self.execute("SELECT ckey, html FROM contents").fetchall())
         cache.outputs = {
             path: OutputState(fp, size, mtime)
@@ -233,10 +235,7 @@ class State:
         self._reset(indexes=False)
         # Written front to back, the tables need little cache; each index is made by one sort.
         self.execute(f"PRAGMA cache_size = {_BULK_CACHE}")
-        self.executemany(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (file_row(k, files[k]) for k in sorted(files)),
-        )
+        self.executemany(PUT_FILE, (file_row(k, files[k]) for k in sorted(files)))
         self.put_entries(sorted(entries, key=lambda pair: pair[0].key))  # so members come in near order too
         self.executemany(
             "INSERT INTO pending VALUES (?, ?, ?)", sorted((k, file_of(k), due) for k, due in pending)
@@ -283,6 +282,19 @@ class State:
                 for entry, _ in entries
                 for kind, folded, name in entry_topics(entry, self.kinds)
             ),
+        )
+
+    def digest(self, key: str) -> FileDigest | None:
+        """The stored digest of one article file."""
+        row = self.execute(f"{_DIGESTS} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _digest_of(*row[1:])
+
+    def touch(self, key: str, status: FileState) -> None:
+        """The file holds what it was digested from, under a new status (`feeds.read.same_content`)."""
+        side = status.sidecar or (None, None)
+        self.execute(
+            "UPDATE files SET size = ?, mtime = ?, side_size = ?, side_mtime = ? WHERE key = ?",
+            (status.size, status.mtime_ns, *side, key),
         )
 
     def put_records(self, records: Iterable[tuple[str, Record]]) -> None:
@@ -411,16 +423,41 @@ def file_of(key: str) -> str:
     return key.split("#", 1)[0]
 
 
+PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+"""A `file_row` into the files table."""
+
+
 def file_row(key: str, digest: FileDigest) -> tuple[Any, ...]:
     state = digest.state
     side = state.sidecar or (None, None)
     troubled = int(bool(digest.problems))
-    return (key, state.size, state.mtime_ns, *side, digest.articles, troubled, pickled(digest))
+    return (
+        key,
+        state.size,
+        state.mtime_ns,
+        *side,
+        digest.articles,
+        troubled,
+        digest.content,
+        pickled(digest),
+    )
 
 
 def file_state(size: int, mtime: int, side_size: int | None, side_mtime: int | None) -> FileState:
     sidecar = None if side_size is None else (side_size, side_mtime or 0)
     return tuple.__new__(FileState, (size, mtime, sidecar))  # without the named tuple's slow __new__
+
+
+_DIGESTS = "SELECT key, size, mtime, side_size, side_mtime, digest FROM files"
+
+
+def _digest_of(
+    size: int, mtime: int, side_size: int | None, side_mtime: int | None, blob: bytes
+) -> FileDigest:
+    """A stored digest under the file's status in its row: a touched file's is newer than its blob's."""
+    digest: FileDigest = unpickle(blob)
+    status = file_state(size, mtime, side_size, side_mtime)
+    return digest if digest.state == status else replace(digest, state=status)
 
 
 def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str]]:

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import feeds.build
+import feeds.incremental
 import feeds.state
 from feeds.build import run_build
 from feeds.config import load_config
@@ -65,6 +66,12 @@ def _fresh_copy(site: Path, target: Path) -> Path:
     return target
 
 
+def _assert_as_from_scratch(site: Path, scratch: Path, now: datetime) -> None:
+    """The site's files are those a build from scratch of a copy of its articles gives."""
+    _build(_fresh_copy(site, scratch), now=now)
+    assert published_files(site) == published_files(scratch)
+
+
 def test_incremental_builds_give_the_bytes_of_a_build_from_scratch(tmp_path: Path) -> None:
     site = _site(tmp_path / "site")
     _build(site)
@@ -74,9 +81,7 @@ def test_incremental_builds_give_the_bytes_of_a_build_from_scratch(tmp_path: Pat
     later = NOW + timedelta(hours=1)
     outcome = _build(site, now=later)
     assert outcome.written is not None and outcome.written.changed and outcome.written.unchanged
-    scratch = _fresh_copy(site, tmp_path / "scratch")
-    _build(scratch, now=later)
-    assert published_files(site) == published_files(scratch)
+    _assert_as_from_scratch(site, tmp_path / "scratch", later)
 
 
 def test_changes_within_the_second_of_the_last_are_rebuilt_from_the_difference(
@@ -188,17 +193,110 @@ def test_a_registry_laid_out_by_hand_is_written_whole_when_it_next_changes(tmp_p
     assert registry.read_bytes() == dump_registry(load_registry(registry))
 
 
-def test_a_touched_file_is_read_again_and_changes_nothing(tmp_path: Path) -> None:
+def _touch(path: Path, seconds: int = 1) -> None:
+    """A new modification time, the same bytes: what a checkout, a copy or `touch` does."""
+    status = path.stat()
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + seconds * 10**9))
+
+
+def _unread(*args: object, **kwargs: object) -> None:
+    raise AssertionError("an article file was read again")
+
+
+def test_touched_files_are_hashed_not_read_again_and_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone with the state restored: every file has a new time and the same bytes."""
     site = _site(tmp_path / "site")
     _build(site)
     before = published_files(site)
     registry = (site / "feeds.registry.json").read_bytes()
-    path = site / "articles" / "0" / "a0001.md"
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    outcome = _build(site)
+    for path in (site / "articles").rglob("*.md"):
+        _touch(path)
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds.build, "read_file", _unread)
+        outcome = _build(site)
     assert outcome.written is not None and outcome.written.changed == ()
     assert published_files(site) == before
     assert (site / "feeds.registry.json").read_bytes() == registry
+    hashed: list[str] = []
+    real = feeds.incremental.same_content
+    monkeypatch.setattr(feeds.incremental, "same_content", lambda f, *a: hashed.append(f.key) or real(f, *a))
+    _build(site)
+    assert hashed == []  # the new times were kept: the next build knows the files by them
+    monkeypatch.setattr(feeds.build, "same_content", lambda f, *a: hashed.append(f.key))
+    monkeypatch.setattr(feeds.build, "read_file", _unread)
+    monkeypatch.setattr(feeds.incremental, "rebuild", lambda *args: None)  # as when a rebuild declines
+    _build(site)
+    assert hashed == []  # ... and so does a build from scratch
+
+
+def test_an_edit_that_keeps_the_size_is_read_again(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    path = site / "articles" / "0" / "a0003.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Article 3", "Artikel 3"), encoding="utf-8")
+    _touch(path)  # the same size, a later time
+    later = NOW + timedelta(hours=1)
+    _build(site, now=later)
+    assert b"Artikel 3" in (site / "public" / "archive" / "1" / "atom.xml").read_bytes()
+    _assert_as_from_scratch(site, tmp_path / "scratch", later)
+
+
+def test_a_sidecar_edit_that_keeps_its_size_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site", count=30)
+    text = site / "articles" / "story.txt"
+    text.write_text("A plain story\n\nIts standfirst.\n\nIts body.\n", encoding="utf-8")
+    sidecar = site / "articles" / "story.toml"
+    sidecar.write_text('date = "2021-04-01T10:00:00Z"\n', encoding="utf-8")
+    _build(site)
+    sidecar.write_text('date = "2021-04-02T10:00:00Z"\n', encoding="utf-8")
+    _touch(sidecar)
+    _build(site)
+    assert '"date_published": "2021-04-02T10:00:00+00:00"' in (site / "public" / "feed.json").read_text()
+    _touch(text)  # only a new time: not read again
+    monkeypatch.setattr(feeds.build, "read_file", _unread)
+    outcome = _build(site)
+    assert outcome.written is not None and outcome.written.changed == ()
+
+
+def test_a_build_from_scratch_keeps_the_digests_of_touched_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    for path in (site / "articles").rglob("*.md"):
+        _touch(path)
+    _article(site, 3, text="An edit.")  # the one file read again
+    read: list[str] = []
+    real = feeds.build.read_file
+    monkeypatch.setattr(
+        feeds.build, "read_file", lambda path, *a, **k: read.append(k["key"]) or real(path, *a, **k)
+    )
+    monkeypatch.setattr(feeds.incremental, "rebuild", lambda *args: None)  # as when a rebuild declines
+    later = NOW + timedelta(hours=1)
+    _build(site, now=later, workers=1)
+    assert read == ["0/a0003.md"]
+    monkeypatch.undo()
+    _assert_as_from_scratch(site, tmp_path / "scratch", later)
+
+
+def test_a_touched_symbolic_link_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where a link leads is checked as it is read: a link's bytes prove nothing about that."""
+    site = _site(tmp_path / "site", count=30)
+    (site / "articles" / "linked.md").symlink_to(site / "articles" / "0" / "a0001.md")
+    _build(site)
+    _touch(site / "articles" / "0" / "a0001.md")  # the link's status is its target's
+    read: list[str] = []
+    real = feeds.build.read_file
+    monkeypatch.setattr(
+        feeds.build, "read_file", lambda path, *a, **k: read.append(k["key"]) or real(path, *a, **k)
+    )
+    _build(site, workers=1)
+    assert read == ["linked.md"]
 
 
 def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:

@@ -80,6 +80,8 @@ class FileRead:
     problems: tuple[Problem, ...]
     unreadable: bool
     """The file gave an error: what it holds is unknown this time (its articles are not retired)."""
+    content: str | None = None
+    """`content_hash` of the bytes read (None where they could not be read)."""
 
 
 def read_articles(
@@ -155,6 +157,7 @@ def read_file(
         sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
     except OSError as exc:
         return FileRead((), (Problem(shown, f"cannot read: {exc.strerror}"),), True)
+    content = content_hash(data, sidecar)
     data, encoding = to_utf8(data)
     if encoding is not None:
         problems.append(
@@ -180,7 +183,42 @@ def read_file(
             unreadable = True
         else:
             articles.append(result)
-    return FileRead(tuple(articles), tuple(problems), unreadable)
+    return FileRead(tuple(articles), tuple(problems), unreadable, content)
+
+
+def content_hash(data: bytes, sidecar: bytes | None) -> str:
+    """A hash of the bytes of an article file and of its sidecar (if it has one)."""
+    digest = hashlib.blake2b(len(data).to_bytes(8, "big"), digest_size=16)
+    digest.update(data)
+    if sidecar is not None:
+        digest.update(b"+")
+        digest.update(sidecar)
+    return digest.hexdigest()
+
+
+def same_content(file: FoundFile, state: FileState, content: str | None) -> bool:
+    """Whether a file whose status moved since it was read (`state`, `content`) holds the same bytes.
+
+    A checkout, a copy or a `touch` gives files new times and the same bytes: those are
+    not read again as articles. A file of another size (or sidecar) is not the same; one of
+    the same sizes is read and hashed. A symbolic link is always read as an article: where it
+    leads is checked there.
+    """
+    if content is None or file.link or file.state.size != state.size:
+        return False
+    new_side, old_side = file.state.sidecar, state.sidecar
+    if (new_side is None) != (old_side is None) or (new_side and old_side and new_side[0] != old_side[0]):
+        return False
+    try:
+        with open(file.path, "rb") as article:  # noqa: PTH123 (a path string, as the scan gives)
+            data = article.read()
+        sidecar = None
+        if new_side is not None:
+            with open(file.path[: file.path.rfind(".")] + SIDECAR, "rb") as side:  # noqa: PTH123
+                sidecar = side.read()
+    except OSError:
+        return False
+    return content_hash(data, sidecar) == content
 
 
 def find_article_files(articles_dir: Path) -> list[Path]:
