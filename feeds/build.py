@@ -35,7 +35,7 @@ from feeds.read import (
     same_content,
     scan_folders,
 )
-from feeds.registry import Registry, dump_registry, load_registry
+from feeds.registry import Registry, load_registry, registry_pieces
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
@@ -257,7 +257,7 @@ def _full_build(
     with Staging(config.output_dir) as staging:
         outputs, warnings = _stage_feeds(staging, feeds, config, gathered, cache, progress, workers, lock)
         rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
-        registry_written = rewritten and write_file(config.registry_path, dump_registry(settled.registry))
+        registry_written = rewritten and write_file(config.registry_path, registry_pieces(settled.registry))
         written = staging.commit()
     heads = tuple(feed for feed in feeds if not feed.is_archive)
     _save_state(state, config, now, scanned, gathered, settled, outputs, content.made, heads, rewritten)

@@ -14,8 +14,9 @@ often built from a fresh clone. It records, per article key:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,13 +90,38 @@ def load_registry(path: Path) -> Registry:
 
 def dump_registry(registry: Registry) -> bytes:
     """The registry file's bytes: one line per article, sorted by key, so diffs stay small."""
-    return registry_file(registry_line(key, registry.records[key]) for key in sorted(registry.records))
+    return b"".join(registry_pieces(registry))
+
+
+def registry_pieces(registry: Registry) -> Iterator[bytes]:
+    """`dump_registry` in pieces (to be written as they come: 25 MB at 100,000 articles)."""
+    records = registry.records
+    return registry_file_pieces(registry_line(key, records[key]) for key in sorted(records))
 
 
 def registry_file(lines: Iterable[str]) -> bytes:
     """The registry file around its record lines (`registry_line`), given sorted by key."""
-    body = ",\n".join(lines)
-    return f'{{\n  "format": {FORMAT},\n  "articles": {{\n{body}\n  }}\n}}\n'.encode()
+    return b"".join(registry_file_pieces(lines))
+
+
+_PIECE_LINES = 4096
+
+
+def registry_file_pieces(lines: Iterable[str]) -> Iterator[bytes]:
+    """`registry_file`, a few thousand lines at a time."""
+    yield f'{{\n  "format": {FORMAT},\n  "articles": {{\n'.encode()
+    separator = ""
+    for batch in _batched(lines):
+        yield (separator + ",\n".join(batch)).encode()
+        separator = ",\n"
+    yield b"\n  }\n}\n"
+
+
+def _batched(lines: Iterable[str]) -> Iterator[tuple[str, ...]]:
+    """The lines, `_PIECE_LINES` at a time (`itertools.batched`, from Python 3.12)."""
+    iterator = iter(lines)
+    while batch := tuple(itertools.islice(iterator, _PIECE_LINES)):
+        yield batch
 
 
 def registry_spliced(old: bytes, lines: Mapping[str, str | None]) -> bytes | None:

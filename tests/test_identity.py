@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -222,3 +223,16 @@ def test_an_unreadable_file_is_not_taken_for_removed() -> None:
     first = prepare([_article()], CONFIG, Registry(), NOW)
     broken = prepare([], CONFIG, first.registry, NOW, unreadable={"articles/a.md"})
     assert broken.registry.records["articles/a.md"].retired is None
+
+
+def test_a_large_registry_is_written_as_one_sorted_document() -> None:
+    """Written in pieces of a few thousand lines: the pieces join into the one layout."""
+    first = datetime(2024, 1, 1, tzinfo=UTC)
+    records = {
+        f"{n % 7}/a{n:05}.md": Record(f"tag:example.org,2024:a{n}", first + timedelta(minutes=n), f"{n:032x}")
+        for n in range(10_001)
+    }
+    data = dump_registry(Registry(records))
+    lines = [registry_line(key, records[key]) for key in sorted(records)]
+    assert data == ('{\n  "format": 1,\n  "articles": {\n' + ",\n".join(lines) + "\n  }\n}\n").encode()
+    assert json.loads(data)["articles"].keys() == records.keys()

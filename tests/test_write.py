@@ -6,6 +6,7 @@ import errno
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,7 @@ def test_a_waiting_build_is_told(tmp_path: Path) -> None:
 
 HOLD_LOCK = """
 import sys, time
+from collections.abc import Iterator
 from pathlib import Path
 from feeds.write import build_lock
 with build_lock(Path(sys.argv[1])):
@@ -155,3 +157,30 @@ def test_staging_leaves_no_mark_when_it_ends(tmp_path: Path) -> None:
         assert (out / STAGING_NAME).exists()
         staging.offer("../outside.xml", b"x")
     assert not (out / STAGING_NAME).exists()
+
+
+def test_a_file_written_in_pieces_is_skipped_when_its_bytes_are_the_same(tmp_path: Path) -> None:
+    target = tmp_path / "feeds.registry.json"
+    assert write_file(target, iter([b"{\n", b'  "a": 1', b"\n}\n"]))
+    assert target.read_bytes() == b'{\n  "a": 1\n}\n'
+    before = target.stat().st_mtime_ns
+    os.utime(target, ns=(before - 10**9, before - 10**9))
+    assert not write_file(target, iter([b'{\n  "a": ', b"1\n}\n"]))  # cut elsewhere, the same bytes
+    assert target.stat().st_mtime_ns == before - 10**9
+    assert write_file(target, iter([b'{\n  "a": 2\n}\n']))  # the same size, other bytes
+    assert target.read_bytes() == b'{\n  "a": 2\n}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.registry.json"]
+
+
+def test_pieces_that_fail_half_way_leave_the_old_file_and_no_debris(tmp_path: Path) -> None:
+    target = tmp_path / "feeds.registry.json"
+    target.write_bytes(b"old")
+
+    def failing() -> Iterator[bytes]:
+        yield b"new, half"
+        raise BuildError("a record cannot be written")
+
+    with pytest.raises(BuildError):
+        write_file(target, failing())
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds.registry.json"]
