@@ -41,7 +41,7 @@ from feeds.registry import Registry, load_registry, registry_pieces
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
-from feeds.state import BuildCache, FileDigest, OutputState, State, open_state
+from feeds.state import BuildCache, FileDigest, OutputState, State, open_state, pickled, unpickle
 from feeds.write import Staging, WriteReport, build_lock, remove_debris, remove_lock, write_file
 
 if TYPE_CHECKING:
@@ -239,7 +239,12 @@ def _full_build(
 ) -> BuildOutcome:
     """Every feed selected again (unchanged files' drafts and unchanged feeds' files from the state)."""
     cache = state.load_cache()
-    gathered = gather(config, cache, scanned.files, limited, progress, workers, lock)
+    # The files table is written as the files are digested (in key order, while the workers
+    # read), not all at the end; none of it stays unless the build completes (one transaction).
+    storable = all(_encodable(file.key) for file in scanned.files)  # else `_save_state` clears
+    state.begin_replace()
+    store = state.put_file if storable else None
+    gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store)
     registry = load_registry(config.registry_path)
     settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
     problems = (*gathered.problems, *settled.problems)
@@ -356,7 +361,6 @@ def _save_state(
         if draft.held or (draft.dated is not None and draft.dated > now)
     ]
     state.replace_all(
-        gathered.files,
         [(entry, gathered.fingerprints[entry.key]) for entry in settled.entries],
         pending,
         settled.registry.records.items(),
@@ -442,6 +446,10 @@ RENDER_PARALLEL_FROM = 32
 reading an article: a full head feed of 50 entries, 5-10 ms)."""
 
 
+Store = Callable[[str, FileDigest, bytes | None], None]
+"""Takes a file's key, its digest, and the digest's stored form where already made (`pickled`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Gathered:
     drafts: tuple[Draft, ...]
@@ -450,8 +458,6 @@ class Gathered:
     problems: tuple[Problem, ...]
     unreadable: frozenset[str]
     articles: int
-    files: dict[str, FileDigest]
-    """Each article file's digest, by file key."""
 
 
 def gather(
@@ -462,10 +468,13 @@ def gather(
     progress: Progress | None = None,
     workers: int | None = None,
     lock: int | None = None,
+    store: Store | None = None,
 ) -> Gathered:
     """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel).
 
     A file whose status moved but whose bytes did not (`same_content`) keeps its digest.
+    `store` is given each file's digest as it comes, in path order (and its stored form, if
+    the worker that digested it made it).
     """
     todo: list[FoundFile] = []
     touched: dict[str, FileDigest] = {}
@@ -476,9 +485,9 @@ def gather(
             touched[file.key] = replace(hit, state=file.state)
         else:
             todo.append(file)
-    fresh = dict(zip((f.key for f in todo), digest_files(config, todo, progress, workers, lock), strict=True))
-    fresh.update(touched)
-    files: dict[str, FileDigest] = {}
+    fresh = iter_digests(config, todo, progress, workers, lock)
+    coming = iter(todo)  # the files `fresh` gives, in the same order
+    next_fresh = next(coming, None)
     drafts: list[Draft] = []
     fingerprints: dict[str, str] = {}
     found_problems = list(problems)
@@ -486,8 +495,14 @@ def gather(
     articles = 0
     for file in scanned:
         key = file.key
-        found = fresh.get(key) or cache.files[key]
-        files[key] = found
+        blob: bytes | None = None
+        if file is next_fresh:
+            found, blob = next(fresh)
+            next_fresh = next(coming, None)
+        else:
+            found = touched.get(key) or cache.files[key]
+        if store is not None:
+            store(key, found, blob)
         drafts += found.drafts
         fingerprints.update((d.key, f) for d, f in zip(found.drafts, found.fingerprints, strict=True))
         found_problems += found.problems
@@ -500,7 +515,6 @@ def gather(
         tuple(found_problems),
         frozenset(unreadable),
         articles,
-        files,
     )
 
 
@@ -512,20 +526,35 @@ def digest_files(
     lock: int | None = None,
 ) -> list[FileDigest]:
     """Each file read and its articles digested, in order: in worker processes when there are many."""
+    return [digest for digest, _ in iter_digests(config, files, progress, workers, lock)]
+
+
+def iter_digests(
+    config: SiteConfig,
+    files: Sequence[FoundFile],
+    progress: Progress | None = None,
+    workers: int | None = None,
+    lock: int | None = None,
+) -> Iterator[tuple[FileDigest, bytes | None]]:
+    """`digest_files` as they come; a worker process also gives each digest's stored form.
+
+    Made in the worker, the stored form (what the state keeps) costs the build's own process
+    nothing but an unpickling, in place of the pickling it would otherwise do.
+    """
     jobs = [(Path(f.path), f.key, config.articles_dir, config, f.state, f.link) for f in files]
     count = workers or _cpus()
     if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
-        found: list[FileDigest] = []
         with _pool(count, lock) as pool:
             chunk = max(1, min(256, len(jobs) // (count * 8) or 1))
-            for done, digest in enumerate(pool.map(_digest_job, jobs, chunksize=chunk)):
-                found.append(digest)
+            for done, blob in enumerate(pool.map(_stored_digest_job, jobs, chunksize=chunk)):
                 if progress is not None and done % 256 == 0:
                     progress("reading", done, len(jobs))
-        return found
+                yield unpickle(blob), blob
+        return
     if progress is not None and jobs:
         progress("reading", 0, len(jobs))
-    return [_digest_job(job) for job in jobs]
+    for job in jobs:
+        yield _digest_job(job), None
 
 
 def _pool(count: int, lock: int | None) -> ProcessPoolExecutor:
@@ -569,6 +598,10 @@ def _cpus() -> int:
 @functools.cache
 def _resolved(folder: Path) -> Path:
     return folder.resolve()
+
+
+def _stored_digest_job(job: tuple[Path, str, Path, SiteConfig, FileState, bool]) -> bytes:
+    return pickled(_digest_job(job))
 
 
 def _digest_job(job: tuple[Path, str, Path, SiteConfig, FileState, bool]) -> FileDigest:

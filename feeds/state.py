@@ -216,17 +216,9 @@ class State:
         }
         return cache
 
-    def replace_all(
-        self,
-        files: dict[str, FileDigest],
-        entries: Sequence[tuple[Entry, str]],
-        pending: Iterable[tuple[str, float | None]],
-        records: Iterable[tuple[str, Record]],
-        contents: dict[str, str],
-        outputs: dict[str, OutputState],
-        heads: Iterable[Feed],
-    ) -> None:
-        """Everything a build from scratch found, in place of what was stored.
+    def begin_replace(self) -> None:
+        """Empty the state, for a build from scratch to fill: `put_file` as the files are read,
+        then `replace_all`.
 
         Rows go in in key order (each table is stored in that order) and the indexes are
         made afterwards: the tables are written front to back, not page by random page.
@@ -235,7 +227,21 @@ class State:
         self._reset(indexes=False)
         # Written front to back, the tables need little cache; each index is made by one sort.
         self.execute(f"PRAGMA cache_size = {_BULK_CACHE}")
-        self.executemany(PUT_FILE, (file_row(k, files[k]) for k in sorted(files)))
+
+    def put_file(self, key: str, digest: FileDigest, stored: bytes | None = None) -> None:
+        """One article file's digest (`stored`: its pickled form, where already made)."""
+        self.execute(PUT_FILE, file_row(key, digest, stored))
+
+    def replace_all(
+        self,
+        entries: Sequence[tuple[Entry, str]],
+        pending: Iterable[tuple[str, float | None]],
+        records: Iterable[tuple[str, Record]],
+        contents: dict[str, str],
+        outputs: dict[str, OutputState],
+        heads: Iterable[Feed],
+    ) -> None:
+        """Everything else a build from scratch found, after `begin_replace` and the files."""
         self.put_entries(sorted(entries, key=lambda pair: pair[0].key))  # so members come in near order too
         self.executemany(
             "INSERT INTO pending VALUES (?, ?, ?)", sorted((k, file_of(k), due) for k, due in pending)
@@ -427,7 +433,7 @@ PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 """A `file_row` into the files table."""
 
 
-def file_row(key: str, digest: FileDigest) -> tuple[Any, ...]:
+def file_row(key: str, digest: FileDigest, stored: bytes | None = None) -> tuple[Any, ...]:
     state = digest.state
     side = state.sidecar or (None, None)
     troubled = int(bool(digest.problems))
@@ -439,7 +445,7 @@ def file_row(key: str, digest: FileDigest) -> tuple[Any, ...]:
         digest.articles,
         troubled,
         digest.content,
-        pickled(digest),
+        pickled(digest) if stored is None else stored,
     )
 
 
