@@ -240,6 +240,29 @@ def test_touched_files_are_hashed_not_read_again_and_change_nothing(
     assert hashed == []  # ... and so does a build from scratch
 
 
+def test_a_fresh_clone_with_the_cache_restored_reads_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI: the clone gives every article and the registry a new mtime; the CI cache gives back
+    `.feeds-cache/` and `public/` as they were (with their mtimes), at the same path."""
+    site = _site(tmp_path / "site")
+    _build(site)
+    before = published_files(site)
+    kept = site.rename(tmp_path / "kept")
+    shutil.copytree(
+        kept, site, copy_function=shutil.copy, ignore=shutil.ignore_patterns("public", ".feeds-cache")
+    )
+    for restored in ("public", ".feeds-cache"):
+        shutil.copytree(kept / restored, site / restored)  # copy2: mtimes kept, as a cache's tar does
+    assert (site / "articles" / "0" / "a0001.md").stat().st_mtime_ns != (
+        kept / "articles" / "0" / "a0001.md"
+    ).stat().st_mtime_ns
+    monkeypatch.setattr(feeds.build, "read_file", _unread)
+    outcome = _build(site)
+    assert outcome.written is not None and outcome.written.changed == ()
+    assert published_files(site) == before
+
+
 def test_an_edit_that_keeps_the_size_is_read_again(tmp_path: Path) -> None:
     site = _site(tmp_path / "site")
     _build(site)
