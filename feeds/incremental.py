@@ -524,7 +524,9 @@ class _Delta:
             if path not in produced:
                 produced[path] = outputs[path].fingerprint
         contents = _Lookup(state, "SELECT html FROM contents WHERE ckey = ?")
-        content = CachedContent(config, _fingerprints(state, self.fingerprints), contents)
+        content = CachedContent(
+            config, _fingerprints(state, self.fingerprints), contents, self.workers, self.lock
+        )
         unique = list({id(feed): feed for feed, _ in jobs}.values())
         filled = {id(old): new for old, new in zip(unique, with_content(unique, content), strict=True)}
         jobs = [(filled[id(feed)], fmt) for feed, fmt in jobs]
