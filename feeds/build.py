@@ -12,6 +12,7 @@ import hashlib
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -244,7 +245,7 @@ def _full_build(
     cache = state.load_cache()
     # The files table is written as the files are digested (in key order, while the workers
     # read), not all at the end; none of it stays unless the build completes (one transaction).
-    storable = all(_encodable(file.key) for file in scanned.files)  # else `_save_state` clears
+    storable = all(_encodable(file.key) for file in scanned.files)  # else the state is cleared
     state.begin_replace()
     store = state.put_file if storable else None
     gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store)
@@ -264,13 +265,25 @@ def _full_build(
         return BuildOutcome(result, None)
     content = CachedContent(config, gathered.fingerprints, cache.contents, workers, lock)
     feeds = with_content(select_feeds(settled.entries, config), content)
+    heads = tuple(feed for feed in feeds if not feed.is_archive)
+
+    def save() -> None:  # while the workers render: the main process would wait for them
+        if store is not None:
+            _save_settled(state, now, gathered, settled, content.made, heads)
+
     with Staging(config.output_dir) as staging:
-        outputs, warnings = _stage_feeds(staging, feeds, config, gathered, cache, progress, workers, lock)
+        outputs, warnings = _stage_feeds(
+            staging, feeds, config, gathered, cache, progress, workers, lock, save
+        )
         rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
         registry_written = rewritten and write_file(config.registry_path, registry_pieces(settled.registry))
         written = staging.commit()
-    heads = tuple(feed for feed in feeds if not feed.is_archive)
-    _save_state(state, config, now, scanned, gathered, settled, outputs, content.made, heads, rewritten)
+    if store is None:
+        # A file's name is not UTF-8 (it is rejected, and the state cannot hold it): every
+        # build is one from scratch, until the file is renamed.
+        state.clear()
+    else:
+        _save_outputs(state, config, scanned, settled, outputs, rewritten)
     result = BuildResult(
         files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
         feeds=feeds,
@@ -293,10 +306,12 @@ def _stage_feeds(
     progress: Progress | None,
     workers: int | None,
     lock: int | None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[dict[str, OutputState], list[Problem]]:
     """Stage every feed file whose feed changed (rendered, checked), keep the others, and the listings.
 
-    Gives each output file's state for the next build, and the size warnings.
+    Gives each output file's state for the next build, and the size warnings. `meanwhile`
+    is done while the feeds are rendered (see `stage_rendered`).
     """
     outputs: dict[str, OutputState] = {}
     jobs: list[tuple[Feed, FeedFormat]] = []
@@ -310,7 +325,7 @@ def _stage_feeds(
             else:
                 jobs.append((feed, fmt))
                 outputs[path] = OutputState(fingerprint, 0, 0)
-    warnings = stage_rendered(staging, config, jobs, progress, workers, lock)
+    warnings = stage_rendered(staging, config, jobs, progress, workers, lock, meanwhile)
     for path, data in render_listings(feeds, config).items():
         staging.offer(path, data)
     return outputs, warnings
@@ -323,10 +338,15 @@ def stage_rendered(
     progress: Progress | None,
     workers: int | None,
     lock: int | None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Problem]:
-    """Render each (feed, format), check it and offer it to `staging`; gives the size warnings."""
+    """Render each (feed, format), check it and offer it to `staging`; gives the size warnings.
+
+    `meanwhile` is done while worker processes render, in a thread of this process (else
+    first): a build from scratch saves its state so, instead of after the feeds.
+    """
     warnings: list[Problem] = []
-    for done, (path, data) in enumerate(_render_all(jobs, workers, lock)):
+    for done, (path, data) in enumerate(_render_all(jobs, workers, lock, meanwhile)):
         if progress is not None and done % 16 == 0:
             progress("rendering", done, len(jobs))
         warnings += _size_warnings(config, path, data)
@@ -334,43 +354,44 @@ def stage_rendered(
     return warnings
 
 
-def _save_state(
+def _save_settled(
     state: State,
-    config: SiteConfig,
     now: datetime,
-    scanned: Scan,
     gathered: Gathered,
     settled: Prepared,
-    outputs: Mapping[str, OutputState],
     contents: dict[str, str],
     heads: Sequence[Feed],
-    registry_rewritten: bool,
 ) -> None:
-    """What this build from scratch found, for the next build to start from.
-
-    Not while a file's name is not UTF-8 (it is rejected, and the state cannot hold it):
-    every build is then one from scratch, until the file is renamed.
-    """
-    if not all(_encodable(file.key) for file in scanned.files):
-        state.clear()
-        return
-    settled_outputs = {path: settled_output(config.output_dir, path, s) for path, s in outputs.items()}
-    settled_outputs.update(
-        (path, settled_output(config.output_dir, path, OutputState("", 0, 0))) for path in LISTING_FILES
-    )
+    """What this build from scratch settled, for the next build to start from (the files are
+    stored as they are gathered; the outputs once written, by `_save_outputs`)."""
     pending = [  # what `settle_draft` holds back
         (draft.key, None if draft.held or draft.dated is None else draft.dated.timestamp())
         for draft in gathered.drafts
         if draft.held or (draft.dated is not None and draft.dated > now)
     ]
-    state.replace_all(
+    state.put_settled(
         [(entry, gathered.fingerprints[entry.key]) for entry in settled.entries],
         pending,
         settled.registry.records.items(),
         contents,
-        settled_outputs,
         heads,
     )
+
+
+def _save_outputs(
+    state: State,
+    config: SiteConfig,
+    scanned: Scan,
+    settled: Prepared,
+    outputs: Mapping[str, OutputState],
+    registry_rewritten: bool,
+) -> None:
+    """The output files as this build left them; the state is then complete."""
+    settled_outputs = {path: settled_output(config.output_dir, path, s) for path, s in outputs.items()}
+    settled_outputs.update(
+        (path, settled_output(config.output_dir, path, OutputState("", 0, 0))) for path in LISTING_FILES
+    )
+    state.complete_replace(settled_outputs)
     state.finish(
         config, scanned.folders, settle_problems=len(settled.problems), registry_canonical=registry_rewritten
     )
@@ -389,30 +410,84 @@ _RENDERING: Sequence[tuple[Feed, FeedFormat]] = ()
 
 
 def _render_all(
-    jobs: Sequence[tuple[Feed, FeedFormat]], workers: int | None, lock: int | None = None
+    jobs: Sequence[tuple[Feed, FeedFormat]],
+    workers: int | None,
+    lock: int | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    """Each job's feed in its format, rendered and checked, in order; in worker processes if many."""
+    """Each job's feed in its format, rendered and checked, in order; in worker processes if many.
+
+    `meanwhile` runs in a thread while the workers render, started once they are forked
+    (a fork copies only the thread that makes it); without workers, it is done first.
+    """
     global _RENDERING
     count = workers or _cpus()
     if count == 1 or (len(jobs) < RENDER_PARALLEL_FROM and workers is None):
+        if meanwhile is not None:
+            meanwhile()
         for feed, fmt in jobs:
             yield render_checked(feed, fmt)
         return
     _RENDERING = jobs
     try:
-        with _pool(count, lock) as pool:
+        with _pool(count, lock) as pool, _Beside(meanwhile) as beside:
             chunk = max(1, min(16, len(jobs) // (count * 8)))
             starts = iter(range(0, len(jobs), chunk))
             # A few chunks per worker in flight, not every job at once: rendered feeds wait in
             # this process only until they are staged (at 100,000 articles, 300 MB of them).
             pending = deque(pool.submit(_render_jobs, start, chunk) for start in islice(starts, 3 * count))
+            beside.start()  # the first submission forked every worker
             while pending:
                 done = pending.popleft().result()
                 if (start := next(starts, None)) is not None:
                     pending.append(pool.submit(_render_jobs, start, chunk))
                 yield from done
+            beside.join()
     finally:
         _RENDERING = ()
+
+
+class _Beside:
+    """`work` in a thread of its own, joined (its error raised here) before the block ends.
+
+    Left by an error, the block waits for the work to end, then raises the block's error.
+    """
+
+    def __init__(self, work: Callable[[], None] | None) -> None:
+        self._work = work
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> _Beside:
+        return self
+
+    def start(self) -> None:
+        if self._work is not None and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="feeds-meanwhile", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        assert self._work is not None
+        try:
+            self._work()
+        except BaseException as exc:  # given to the thread that joins
+            self._error = exc
+
+    def join(self) -> None:
+        if self._thread is None:
+            if self._work is not None:
+                self._work()  # never started: done here
+                self._work = None
+            return
+        self._thread.join()
+        self._thread, self._work = None, None
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
 
 def _render_jobs(start: int, count: int) -> list[tuple[str, bytes]]:

@@ -218,7 +218,7 @@ class State:
 
     def begin_replace(self) -> None:
         """Empty the state, for a build from scratch to fill: `put_file` as the files are read,
-        then `replace_all`.
+        then `put_settled`, then `complete_replace`.
 
         Rows go in in key order (each table is stored in that order) and the indexes are
         made afterwards: the tables are written front to back, not page by random page.
@@ -232,23 +232,25 @@ class State:
         """One article file's digest (`stored`: its pickled form, where already made)."""
         self.execute(PUT_FILE, file_row(key, digest, stored))
 
-    def replace_all(
+    def put_settled(
         self,
         entries: Sequence[tuple[Entry, str]],
         pending: Iterable[tuple[str, float | None]],
         records: Iterable[tuple[str, Record]],
         contents: dict[str, str],
-        outputs: dict[str, OutputState],
         heads: Iterable[Feed],
     ) -> None:
-        """Everything else a build from scratch found, after `begin_replace` and the files."""
+        """What a build from scratch settled, after `begin_replace` and the files; then the indexes.
+
+        May run in a thread of its own (while the feeds are rendered): nothing else uses the
+        connection meanwhile.
+        """
         self.put_entries(sorted(entries, key=lambda pair: pair[0].key))  # so members come in near order too
         self.executemany(
             "INSERT INTO pending VALUES (?, ?, ?)", sorted((k, file_of(k), due) for k, due in pending)
         )
         self.put_records(sorted(records, key=operator.itemgetter(0)))
         self.executemany("INSERT INTO contents VALUES (?, ?)", sorted(contents.items()))
-        self.put_outputs(dict(sorted(outputs.items())))
         self.executemany(
             "INSERT INTO heads VALUES (?, ?)",
             (
@@ -260,6 +262,10 @@ class State:
             "INSERT INTO topics SELECT kind, folded, min(name), count(*) FROM members GROUP BY kind, folded"
         )
         self._run(_INDEXES)  # the small cache stays: this connection ends with this build
+
+    def complete_replace(self, outputs: dict[str, OutputState]) -> None:
+        """The output files, once written: the state is then what this build left."""
+        self.put_outputs(dict(sorted(outputs.items())))
         self.set_meta("complete", 1)
 
     def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
@@ -397,7 +403,8 @@ class State:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None)
+    # One thread at a time, but not always the one that opened it (`State.put_settled`).
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(f"PRAGMA cache_size = {_CACHE}")
     return db

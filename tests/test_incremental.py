@@ -333,6 +333,28 @@ def test_a_touched_symbolic_link_is_read_again(tmp_path: Path, monkeypatch: pyte
     assert read == ["linked.md"]
 
 
+def test_a_state_that_fails_to_save_while_the_feeds_render_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state is saved in a thread beside the rendering workers: its error is the build's."""
+    site = _site(tmp_path / "site")
+    _build(site)
+    before = published_files(site)
+    _article(site, 120)
+
+    def failing(*args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds.state.State, "put_settled", failing)
+        patched.setattr(feeds.incremental, "rebuild", lambda *args: None)
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+            _build(site, workers=2)
+    assert published_files(site) == before  # nothing replaced
+    _build(site, workers=2)
+    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
+
+
 def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     site = _site(tmp_path / "site", count=30)
     _build(site)
