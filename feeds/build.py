@@ -271,9 +271,11 @@ def _full_build(
         if store is not None:
             _save_settled(state, now, gathered, settled, content.made, heads)
 
+    meanwhile = Meanwhile(save, state.interrupt)
+
     with Staging(config.output_dir) as staging:
         outputs, warnings = _stage_feeds(
-            staging, feeds, config, gathered, cache, progress, workers, lock, save
+            staging, feeds, config, gathered, cache, progress, workers, lock, meanwhile
         )
         rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
         registry_written = rewritten and write_file(config.registry_path, registry_pieces(settled.registry))
@@ -306,7 +308,7 @@ def _stage_feeds(
     progress: Progress | None,
     workers: int | None,
     lock: int | None,
-    meanwhile: Callable[[], None] | None = None,
+    meanwhile: Meanwhile | None = None,
 ) -> tuple[dict[str, OutputState], list[Problem]]:
     """Stage every feed file whose feed changed (rendered, checked), keep the others, and the listings.
 
@@ -338,7 +340,7 @@ def stage_rendered(
     progress: Progress | None,
     workers: int | None,
     lock: int | None,
-    meanwhile: Callable[[], None] | None = None,
+    meanwhile: Meanwhile | None = None,
 ) -> list[Problem]:
     """Render each (feed, format), check it and offer it to `staging`; gives the size warnings.
 
@@ -413,7 +415,7 @@ def _render_all(
     jobs: Sequence[tuple[Feed, FeedFormat]],
     workers: int | None,
     lock: int | None = None,
-    meanwhile: Callable[[], None] | None = None,
+    meanwhile: Meanwhile | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Each job's feed in its format, rendered and checked, in order; in worker processes if many.
 
@@ -424,7 +426,7 @@ def _render_all(
     count = workers or _cpus()
     if count == 1 or (len(jobs) < RENDER_PARALLEL_FROM and workers is None):
         if meanwhile is not None:
-            meanwhile()
+            meanwhile.run()
         for feed, fmt in jobs:
             yield render_checked(feed, fmt)
         return
@@ -447,13 +449,23 @@ def _render_all(
         _RENDERING = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Meanwhile:
+    """Work done while worker processes render the feeds (`stage_rendered`)."""
+
+    run: Callable[[], None]
+    stop: Callable[[], None]
+    """Asked, if the build fails meanwhile, to end `run` soon (which then raises; that is ignored)."""
+
+
 class _Beside:
     """`work` in a thread of its own, joined (its error raised here) before the block ends.
 
-    Left by an error, the block waits for the work to end, then raises the block's error.
+    Left by an error (a feed that fails its checks, Ctrl-C), the block stops the work
+    (asking again until its thread ends), then raises the block's error.
     """
 
-    def __init__(self, work: Callable[[], None] | None) -> None:
+    def __init__(self, work: Meanwhile | None) -> None:
         self._work = work
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -469,14 +481,14 @@ class _Beside:
     def _run(self) -> None:
         assert self._work is not None
         try:
-            self._work()
+            self._work.run()
         except BaseException as exc:  # given to the thread that joins
             self._error = exc
 
     def join(self) -> None:
         if self._thread is None:
             if self._work is not None:
-                self._work()  # never started: done here
+                self._work.run()  # never started: done here
                 self._work = None
             return
         self._thread.join()
@@ -485,8 +497,10 @@ class _Beside:
             raise self._error
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread is not None and self._work is not None:
+            while self._thread.is_alive():
+                self._work.stop()
+                self._thread.join(0.05)
             self._thread = None
 
 

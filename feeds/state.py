@@ -187,6 +187,10 @@ class State:
         finally:
             self._db.close()
 
+    def interrupt(self) -> None:
+        """Stop the statement running in another thread (it raises there): the build failed."""
+        self._db.interrupt()
+
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, parameters)
 

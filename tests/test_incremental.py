@@ -355,6 +355,42 @@ def test_a_state_that_fails_to_save_while_the_feeds_render_fails_the_build(
     _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
 
 
+def test_a_build_whose_feeds_fail_stops_the_state_saved_beside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C or a feed that fails its checks does not wait for the save to end (at 100,000
+    articles, 20 s): its statement is interrupted, and the state rolls back."""
+    site = _site(tmp_path / "site")
+    _build(site)
+    before = published_files(site)
+    _article(site, 120)
+    seen: list[str] = []
+
+    def endless(state: feeds.state.State, *args: object) -> None:  # minutes, unless interrupted
+        try:
+            state.execute(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000000) "
+                "SELECT count(*) FROM c"
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            seen.append(str(exc))
+            raise
+
+    def failing(*args: object) -> None:
+        raise feeds.BuildError("rss.xml: the rendered feed fails our checks")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds.state.State, "put_settled", endless)
+        patched.setattr(feeds.build, "render_checked", failing)  # in the workers too: forked after
+        patched.setattr(feeds.incremental, "rebuild", lambda *args: None)
+        with pytest.raises(feeds.BuildError, match="fails our checks"):
+            _build(site, workers=2)
+    assert seen == ["interrupted"]
+    assert published_files(site) == before
+    _build(site)
+    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
+
+
 def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     site = _site(tmp_path / "site", count=30)
     _build(site)
