@@ -42,7 +42,7 @@ from feeds.registry import Registry, load_registry, registry_pieces
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
-from feeds.state import BuildCache, FileDigest, OutputState, State, open_state, pickled, unpickle
+from feeds.state import BuildCache, FileDigest, OutputState, State, file_of, open_state, pickled, unpickle
 from feeds.write import Staging, WriteReport, build_lock, remove_debris, remove_lock, write_file
 
 if TYPE_CHECKING:
@@ -487,9 +487,6 @@ class _Beside:
 
     def join(self) -> None:
         if self._thread is None:
-            if self._work is not None:
-                self._work.run()  # never started: done here
-                self._work = None
             return
         self._thread.join()
         self._thread, self._work = None, None
@@ -772,20 +769,19 @@ class CachedContent:
     def __call__(self, entries: Sequence[Entry]) -> list[str]:
         keys = [content_key(entry, self._fingerprints) for entry in entries]
         found = {key: html for key in keys if (html := self._known.get(key)) is not None}
-        missing: dict[str, list[Entry]] = {}  # by file, in order
+        missing: dict[str, list[tuple[str, Entry]]] = {}  # by file, in order
         for key, entry in zip(keys, entries, strict=True):
             if key not in found:
-                missing.setdefault(entry.key.split("#", 1)[0], []).append(entry)
-        jobs = [(self._config, file, file_entries) for file, file_entries in missing.items()]
+                missing.setdefault(file_of(entry.key), []).append((key, entry))
+        jobs = [(self._config, file, [entry for _, entry in pairs]) for file, pairs in missing.items()]
         count = self._workers or _cpus()
         if jobs and count > 1 and (len(jobs) >= CONTENT_PARALLEL_FROM or self._workers is not None):
             with _pool(count, self._lock) as pool:
                 made = list(pool.map(_file_contents, jobs, chunksize=max(1, len(jobs) // (count * 8))))
         else:
             made = [_file_contents(job) for job in jobs]
-        for (_, _, file_entries), htmls in zip(jobs, made, strict=True):
-            for entry, html in zip(file_entries, htmls, strict=True):
-                found[content_key(entry, self._fingerprints)] = html
+        for pairs, htmls in zip(missing.values(), made, strict=True):
+            found.update((key, html) for (key, _), html in zip(pairs, htmls, strict=True))
         self.made.update((key, found[key]) for key in keys)
         return [found[key] for key in keys]
 

@@ -65,13 +65,11 @@ from feeds.select import (
     topic_slug,
 )
 from feeds.state import (
-    PUT_FILE,
     FileDigest,
     OutputState,
     State,
     entry_topics,
     file_of,
-    file_row,
     file_state,
     pickled,
     unpickle,
@@ -406,7 +404,7 @@ class _Delta:
             if (digest := self.digests[file]) is None:
                 state.execute("DELETE FROM files WHERE key = ?", (file,))
             else:
-                state.execute(PUT_FILE, file_row(file, digest))
+                state.put_file(file, digest)
         for _, _, fp, url in self.old.values():
             state.execute("DELETE FROM contents WHERE ckey = ?", (f"{fp} {url}",))
         state.put_entries((entry, self.fingerprints[entry.key]) for entry, _ in self.settled)

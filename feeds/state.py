@@ -62,7 +62,7 @@ class FileDigest:
     articles: int
     """Articles the file holds (digested or not)."""
     content: str | None = None
-    """The hash of the bytes they were digested from (`feeds.read.content_hash`); None if unread."""
+    """The hash of the bytes they were digested from (`feeds.read.bytes_hash`); None if unread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +234,7 @@ class State:
 
     def put_file(self, key: str, digest: FileDigest, stored: bytes | None = None) -> None:
         """One article file's digest (`stored`: its pickled form, where already made)."""
-        self.execute(PUT_FILE, file_row(key, digest, stored))
+        self.execute(_PUT_FILE, file_row(key, digest, stored))
 
     def put_settled(
         self,
@@ -442,7 +442,7 @@ def file_of(key: str) -> str:
     return key.split("#", 1)[0]
 
 
-PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 """A `file_row` into the files table."""
 
 

@@ -81,7 +81,7 @@ class FileRead:
     unreadable: bool
     """The file gave an error: what it holds is unknown this time (its articles are not retired)."""
     content: str | None = None
-    """`content_hash` of the bytes read (None where they could not be read)."""
+    """`bytes_hash` of the file and sidecar as read (None where they could not be read)."""
 
 
 def read_articles(
@@ -157,7 +157,7 @@ def read_file(
         sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
     except OSError as exc:
         return FileRead((), (Problem(shown, f"cannot read: {exc.strerror}"),), True)
-    content = content_hash(data, sidecar)
+    content = bytes_hash(data, sidecar)
     data, encoding = to_utf8(data)
     if encoding is not None:
         problems.append(
@@ -186,8 +186,10 @@ def read_file(
     return FileRead(tuple(articles), tuple(problems), unreadable, content)
 
 
-def content_hash(data: bytes, sidecar: bytes | None) -> str:
-    """A hash of the bytes of an article file and of its sidecar (if it has one)."""
+def bytes_hash(data: bytes, sidecar: bytes | None) -> str:
+    """A hash of the bytes of an article file and of its sidecar (if it has one).
+
+    Not `feeds.registry.content_hash`, which hashes what readers see of an article."""
     digest = hashlib.blake2b(len(data).to_bytes(8, "big"), digest_size=16)
     digest.update(data)
     if sidecar is not None:
@@ -214,11 +216,10 @@ def same_content(file: FoundFile, state: FileState, content: str | None) -> bool
             data = article.read()
         sidecar = None
         if new_side is not None:
-            with open(file.path[: file.path.rfind(".")] + SIDECAR, "rb") as side:  # noqa: PTH123
-                sidecar = side.read()
+            sidecar = Path(file.path).with_suffix(SIDECAR).read_bytes()  # as `read_file` finds it
     except OSError:
         return False
-    return content_hash(data, sidecar) == content
+    return bytes_hash(data, sidecar) == content
 
 
 def find_article_files(articles_dir: Path) -> list[Path]:
