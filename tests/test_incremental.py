@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -409,6 +409,40 @@ def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     _build(site)
     assert not marker.exists()
     assert published_files(site) == expected
+
+
+def test_stored_values_loaded_apart_share_their_small_parts() -> None:
+    # A build holds a draft per article: 100,000 copies of the same author, origin, zone and
+    # tag names would be 40 MB of it.
+    from feeds.model import Author, Origin
+    from feeds.prepare import Draft
+    from feeds.state import pickled, unpickle
+
+    zone = timezone(timedelta(hours=3))
+
+    def draft(number: int) -> Draft:
+        return Draft(
+            key=f"{number}.md",
+            source=f"articles/{number}.md",
+            line=1,
+            hash=f"{number:032x}",
+            held=False,
+            title=f"Article {number}",
+            dated=datetime(2024, 5, number, 9, 30, tzinfo=zone),
+            authors=(Author("Olena Marchuk", "olena@example.org"),),
+            tags=("".join(["grain ", "exports"]), "Харків"),
+            categories=("".join(["Eco", "nomy"]),),
+            origin=Origin("Ukrainska Pravda", "https://www.pravda.com.ua/"),
+        )
+
+    first, second = (unpickle(pickled(draft(n))) for n in (1, 2))
+    assert (first, second) == (draft(1), draft(2))
+    assert first.authors[0] is second.authors[0]
+    assert first.origin is second.origin
+    assert first.dated is not None and second.dated is not None
+    assert first.dated.tzinfo is second.dated.tzinfo
+    assert all(a is b for a, b in zip(first.tags, second.tags, strict=True))
+    assert first.categories[0] is second.categories[0]
 
 
 def _state_is_complete(config: Path) -> bool:
