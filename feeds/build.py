@@ -29,6 +29,9 @@ from feeds.model import FORMATS, Article, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, Prepared, content_of, digest_all, settle
 from feeds.read import (
     FileState,
+    Folder,
+    FolderMap,
+    FolderScan,
     FoundFile,
     Progress,
     Scan,
@@ -206,7 +209,7 @@ def run_build(
         state = open_state(config)
         keep = False
         try:
-            scanned, limited = scan(config, scanned)
+            scanned, limited = scan(config, scanned, state.file_count(), workers, lock)
             outcome = None
             if not limited:
                 outcome = rebuild(config, now, state, scanned, strict, progress, workers, lock)
@@ -220,14 +223,43 @@ def run_build(
     return outcome
 
 
-def scan(config: SiteConfig, known: Scan | None = None) -> tuple[Scan, list[Problem]]:
-    """The article files (unless `known`), in path order; beyond `max_articles`, the problem of the rest."""
+def scan(
+    config: SiteConfig,
+    known: Scan | None = None,
+    expected: int = 0,
+    workers: int | None = None,
+    lock: int | None = None,
+) -> tuple[Scan, list[Problem]]:
+    """The article files (unless `known`), in path order; beyond `max_articles`, the problem of the rest.
+
+    `expected`: about how many there are (what the last build saw), to choose how to scan.
+    """
     articles_dir = config.articles_dir
-    found = scan_folders(articles_dir) if known is None else known
+    found = scan_folders(articles_dir, _scanning(expected, workers, lock)) if known is None else known
     if len(found.files) <= config.limits.max_articles:
         return found, []
     paths, problems = limit_files(articles_dir, [Path(f.path) for f in found.files], config.limits)
     return Scan(found.files[: len(paths)], {}), problems
+
+
+def _scanning(expected: int, workers: int | None, lock: int | None) -> FolderMap:
+    """How the scan has the folders scanned: in worker processes, for a site of many files.
+
+    At 100,000 files, a rebuild is mostly the status asked of each file (a system call of
+    several microseconds, and the loop around it); two cores halve that. `expected`: how
+    many files the last build saw.
+    """
+    count = workers or _cpus()
+    if count < 2 or (expected < SCAN_PARALLEL_FROM and workers is None):
+        return map
+
+    def each(scan: Callable[[Folder], list[FolderScan]], folders: list[Folder]) -> list[list[FolderScan]]:
+        if len(folders) < 2:
+            return list(map(scan, folders))
+        with _pool(min(count, len(folders)), lock) as pool:
+            return list(pool.map(scan, folders))
+
+    return each
 
 
 def _full_build(
@@ -530,6 +562,9 @@ class OutputFiles(Mapping[str, bytes]):
 
 PARALLEL_FROM = 200
 """Fewer changed files than this are read in this process: starting workers costs more."""
+SCAN_PARALLEL_FROM = 20_000
+"""Fewer article files than this are asked their status in this process (each costs microseconds;
+starting workers, some tens of milliseconds)."""
 RENDER_PARALLEL_FROM = 32
 """Fewer feed files than this are rendered in this process (one takes about ten times as long as
 reading an article: a full head feed of 50 entries, 5-10 ms)."""

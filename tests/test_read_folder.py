@@ -177,3 +177,35 @@ def test_a_file_name_that_is_not_utf8_is_an_error_for_that_file(tmp_path: Path) 
     assert [str(p) for p in result.problems] == [
         "articles/caf\\udce9.md: error: its name is not UTF-8 (byte 0xe9); rename it"
     ]
+
+
+def test_folders_scanned_in_worker_processes_give_the_scan_made_in_this_one(tmp_path: Path) -> None:
+    from feeds.build import _scanning
+    from feeds.read import scan_folders
+
+    articles, _ = _site(
+        tmp_path,
+        {
+            "top.md": _md("Top"),
+            "2023/a.txt": "Headline\n\nStand.\n",
+            "2023/a.toml": 'slug = "a"\n',
+            "2023/b.md": _md("B"),
+            "2024/05/c.md": _md("C"),
+            "2024/05/.hidden.md": _md("Hidden"),
+            "2024/d.md/inside.md": _md("In a folder named like an article"),
+            "2025/notes.rst": "not an article",
+        },
+    )
+    (articles / "2025/linked.md").symlink_to(articles / "2023/b.md")
+    here = scan_folders(articles)
+    spread = scan_folders(articles, _scanning(0, 2, None))  # two processes, however few the files
+    assert spread == here
+    assert [(f.key, f.link, f.state.sidecar is not None) for f in here.files] == [
+        ("2023/a.txt", False, True),
+        ("2023/b.md", False, False),
+        ("2024/05/c.md", False, False),
+        ("2024/d.md/inside.md", False, False),
+        ("2025/linked.md", True, False),
+        ("top.md", False, False),
+    ]
+    assert sorted(here.folders) == ["", "2023/", "2024/", "2024/05/", "2024/d.md/", "2025/"]

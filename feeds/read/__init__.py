@@ -12,7 +12,7 @@ import hashlib
 import importlib
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -262,55 +262,109 @@ def scan_article_files(articles_dir: Path) -> list[FoundFile]:
     return scan_folders(articles_dir).files
 
 
-def scan_folders(articles_dir: Path) -> Scan:
+class FolderScan(NamedTuple):
+    """One folder's article files with their status, as plain values (quick to pass between
+    processes: 100,000 named tuples are not), and a hash of them all."""
+
+    prefix: str
+    """The folder's key prefix: '' or e.g. '2022/'."""
+    base: str
+    """The folder's path, ending in a separator."""
+    names: list[str]
+    links: list[bool]
+    """Per file: whether it may be a symbolic link (False: the listing saw it is not)."""
+    states: list[tuple[int, int, tuple[int, int] | None]]
+    """Per file: its `FileState`, as a plain tuple."""
+    hash: str
+
+
+Folder = tuple[str, str]
+"""A folder to scan: its path, and its key prefix."""
+FolderMap = Callable[[Callable[[Folder], list[FolderScan]], list[Folder]], Iterable[list[FolderScan]]]
+"""How `scan_folders` has the folders below the top one scanned (`scan_tree`): `map`, or a pool's."""
+
+
+def scan_folders(articles_dir: Path, each: FolderMap = map) -> Scan:
     """Article files below `articles_dir` with their status, in path order, and a hash per folder.
 
-    One `scandir` walk, sidecars found in the same listing: at 100,000 files, several
-    times faster than globbing and then asking about each file. The status of each file
-    is the one system call per file that is left; the loop around it is kept lean (the
-    tuples are made without their Python constructors). A folder's hash tells whether
-    anything in it changed without comparing its files one by one.
+    One `scandir` walk, sidecars found in the same listing: at 100,000 files, several times
+    faster than globbing and then asking about each file. The status of each file is the one
+    system call per file that is left, and most of a rebuild's time at that size: each folder
+    below the top one is scanned by `each`, which may spread them over several cores. A
+    folder's hash tells whether anything in it changed without comparing its files one by one.
     """
+    top, below = _scan_folder(str(articles_dir), "")
+    scans = [top]
+    for tree in each(scan_tree, below):
+        scans += tree
     found: list[FoundFile] = []
     folders: dict[str, str] = {}
-    pending = [(str(articles_dir), "")]
-    readers = frozenset(READERS)
-    new = tuple.__new__
-    while pending:
-        folder, prefix = pending.pop()
-        try:
-            with os.scandir(folder) as listing:
-                items = {item.name: item for item in listing if item.name[0] != "."}
-        except OSError:
-            continue
-        seen: list[object] = []
-        for name in sorted(items):
-            item = items[name]
-            dot = name.rfind(".")
-            try:
-                if dot <= 0 or (name[dot:] not in readers and name[dot:].lower() not in readers):
-                    if item.is_dir(follow_symlinks=False):  # linked folders are not walked
-                        pending.append((item.path, f"{prefix}{name}/"))
-                    continue
-                link = item.is_symlink()
-                if not item.is_file():  # a folder named like an article, or a link to one
-                    if not link and item.is_dir(follow_symlinks=False):
-                        pending.append((item.path, f"{prefix}{name}/"))
-                    continue
-                status = item.stat()
-                sidecar = items.get(name[:dot] + SIDECAR)
-                side = sidecar.stat() if sidecar is not None and sidecar.is_file() else None
-            except OSError:
-                continue
-            size, mtime = status.st_size, status.st_mtime_ns
-            sidecar_state = None if side is None else (side.st_size, side.st_mtime_ns)
-            found.append(
-                new(FoundFile, (prefix + name, item.path, new(FileState, (size, mtime, sidecar_state)), link))
-            )
-            seen += (name, size, mtime, sidecar_state)
-        folders[prefix] = hashlib.blake2b(pickle.dumps(seen, protocol=5), digest_size=16).hexdigest()
+    new = tuple.__new__  # the tuples made without their Python constructors: 100,000 at a time
+    for scan in scans:
+        prefix, base = scan.prefix, scan.base
+        found += [
+            new(FoundFile, (prefix + name, base + name, new(FileState, state), link))
+            for name, link, state in zip(scan.names, scan.links, scan.states, strict=True)
+        ]
+        folders[prefix] = scan.hash
     found.sort()
     return Scan(found, folders)
+
+
+def scan_tree(top: Folder) -> list[FolderScan]:
+    """The folder and every folder below it, scanned (hidden ones skipped)."""
+    scans: list[FolderScan] = []
+    pending = [top]
+    while pending:
+        scan, below = _scan_folder(*pending.pop())
+        scans.append(scan)
+        pending += below
+    return scans
+
+
+def _scan_folder(folder: str, prefix: str) -> tuple[FolderScan, list[Folder]]:
+    """One folder's article files with their status, and the folders in it (linked ones are not walked)."""
+    names: list[str] = []
+    links: list[bool] = []
+    states: list[tuple[int, int, tuple[int, int] | None]] = []
+    below: list[Folder] = []
+    base = folder if folder.endswith(os.sep) else folder + os.sep
+    try:
+        with os.scandir(folder) as listing:
+            items = {item.name: item for item in listing if item.name[0] != "."}
+    except OSError:
+        return FolderScan(prefix, base, names, links, states, _folder_hash([])), below
+    seen: list[object] = []
+    readers = frozenset(READERS)
+    for name in sorted(items):
+        item = items[name]
+        dot = name.rfind(".")
+        try:
+            if dot <= 0 or (name[dot:] not in readers and name[dot:].lower() not in readers):
+                if item.is_dir(follow_symlinks=False):
+                    below.append((item.path, f"{prefix}{name}/"))
+                continue
+            link = item.is_symlink()
+            if not item.is_file():  # a folder named like an article, or a link to one
+                if not link and item.is_dir(follow_symlinks=False):
+                    below.append((item.path, f"{prefix}{name}/"))
+                continue
+            status = item.stat()
+            sidecar = items.get(name[:dot] + SIDECAR)
+            side = sidecar.stat() if sidecar is not None and sidecar.is_file() else None
+        except OSError:
+            continue
+        size, mtime = status.st_size, status.st_mtime_ns
+        sidecar_state = None if side is None else (side.st_size, side.st_mtime_ns)
+        names.append(name)
+        links.append(link)
+        states.append((size, mtime, sidecar_state))
+        seen += (name, size, mtime, sidecar_state)
+    return FolderScan(prefix, base, names, links, states, _folder_hash(seen)), below
+
+
+def _folder_hash(seen: list[object]) -> str:
+    return hashlib.blake2b(pickle.dumps(seen, protocol=5), digest_size=16).hexdigest()
 
 
 def file_position(files: Sequence[FoundFile], key: str, low: int = 0) -> int:
