@@ -112,7 +112,7 @@ def build_site(
     """
     drafts, failed, rejected_files = digest_all(articles, config)
     settled = settle(drafts, config, registry, now, {*unreadable, *rejected_files})
-    prepared = Prepared(settled.entries, settled.registry, (*failed, *settled.problems), settled.held)
+    prepared = replace(settled, problems=(*failed, *settled.problems))
     published = {entry.key for entry in prepared.entries}
     rejected = {problem.path for problem in prepared.problems}
     # Advice for what is published or waiting, not for articles already rejected.
@@ -301,7 +301,7 @@ def _full_build(
 
     def save() -> None:  # while the workers render: the main process would wait for them
         if store is not None:
-            _save_settled(state, now, gathered, settled, content.made, heads)
+            _save_settled(state, gathered, settled, content.made, heads)
 
     meanwhile = Meanwhile(save, state.interrupt)
 
@@ -390,7 +390,6 @@ def stage_rendered(
 
 def _save_settled(
     state: State,
-    now: datetime,
     gathered: Gathered,
     settled: Prepared,
     contents: dict[str, str],
@@ -398,14 +397,9 @@ def _save_settled(
 ) -> None:
     """What this build from scratch settled, for the next build to start from (the files are
     stored as they are gathered; the outputs once written, by `_save_outputs`)."""
-    pending = [  # what `settle_draft` holds back
-        (draft.key, None if draft.held or draft.dated is None else draft.dated.timestamp())
-        for draft in gathered.drafts
-        if draft.held or (draft.dated is not None and draft.dated > now)
-    ]
     state.put_settled(
         [(entry, gathered.fingerprints[entry.key]) for entry in settled.entries],
-        pending,
+        settled.pending,
         settled.registry.records.items(),
         contents,
         heads,
@@ -452,15 +446,19 @@ def _render_all(
     """Each job's feed in its format, rendered and checked, in order; in worker processes if many.
 
     `meanwhile` runs in a thread while the workers render, started once they are forked
-    (a fork copies only the thread that makes it); without workers, it is done first.
+    (a fork copies only the thread that makes it); without workers, it is done first, unless
+    it mostly `waits` (then its thread runs while this process renders).
     """
     global _RENDERING
     count = workers or _cpus()
     if count == 1 or (len(jobs) < RENDER_PARALLEL_FROM and workers is None):
-        if meanwhile is not None:
-            meanwhile.run()
-        for feed, fmt in jobs:
-            yield render_checked(feed, fmt)
+        with _Beside(meanwhile if meanwhile is not None and meanwhile.waits else None) as beside:
+            beside.start()
+            if meanwhile is not None and not meanwhile.waits:
+                meanwhile.run()
+            for feed, fmt in jobs:
+                yield render_checked(feed, fmt)
+            beside.join()
         return
     _RENDERING = jobs
     try:
@@ -488,6 +486,9 @@ class Meanwhile:
     run: Callable[[], None]
     stop: Callable[[], None]
     """Asked, if the build fails meanwhile, to end `run` soon (which then raises; that is ignored)."""
+    waits: bool = False
+    """Whether `run` mostly waits for the disk, not the CPU: then it is worth a thread even when
+    this process renders alone."""
 
 
 class _Beside:

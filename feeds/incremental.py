@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
+import threading
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from feeds.build import (
     BuildOutcome,
     BuildResult,
     CachedContent,
+    Meanwhile,
     OutputFiles,
     digest_files,
     feed_fingerprint,
@@ -51,7 +53,7 @@ from feeds.config import SiteConfig
 from feeds.dates import from_utc_text
 from feeds.errors import Problem
 from feeds.model import FORMATS, Entry, Feed, FeedFormat
-from feeds.prepare import Draft, settle_changed
+from feeds.prepare import Draft, due, settle_changed
 from feeds.read import FileState, FoundFile, Progress, Scan, file_position, folder_of, same_content
 from feeds.registry import Record, Registry, load_registry, registry_file, registry_spliced
 from feeds.select import (
@@ -72,9 +74,10 @@ from feeds.state import (
     file_of,
     file_state,
     pickled,
+    registry_hash,
     unpickle,
 )
-from feeds.write import Staging, WriteReport, write_file
+from feeds.write import Staging, WriteReport, commit_file, stage_file
 
 T = TypeVar("T")
 SITE = ("site", "")
@@ -410,10 +413,7 @@ class _Delta:
         state.put_entries((entry, self.fingerprints[entry.key]) for entry, _ in self.settled)
         state.executemany(
             "INSERT INTO pending VALUES (?, ?, ?)",
-            (
-                (d.key, file_of(d.key), None if d.held or d.dated is None else d.dated.timestamp())
-                for d in self.held
-            ),
+            ((draft.key, file_of(draft.key), due(draft)) for draft in self.held),
         )
         self.registry_changed = self._apply_records()
         for kind, folded in self._groups():
@@ -529,8 +529,10 @@ class _Delta:
         filled = {id(old): new for old, new in zip(unique, with_content(unique, content), strict=True)}
         jobs = [(filled[id(feed)], fmt) for feed, fmt in jobs]
         rendered = {feed.files.path(fmt) for feed, fmt in jobs}
-        with Staging(config.output_dir) as staging:
-            warnings = stage_rendered(staging, config, jobs, progress, self.workers, self.lock)
+        registry = _StagedRegistry(config.registry_path, self._registry) if self.registry_changed else None
+        with Staging(config.output_dir) as staging, registry or contextlib.nullcontext():
+            beside = None if registry is None else registry.meanwhile
+            warnings = stage_rendered(staging, config, jobs, progress, self.workers, self.lock, beside)
             for path in produced:
                 if path not in rendered:
                     staging.keep(path)
@@ -543,7 +545,7 @@ class _Delta:
             else:
                 for path in LISTING_FILES:
                     staging.keep(path)
-            registry_written = self.registry_changed and write_file(config.registry_path, self._registry())
+            registry_written = registry is not None and registry.commit()  # before any feed
             written = staging.commit()
         settled = {
             path: settled_output(config.output_dir, path, OutputState(fp, 0, 0))
@@ -556,8 +558,8 @@ class _Delta:
         )
         state.put_outputs({path: known for path, known in settled.items() if outputs.get(path) != known})
         state.executemany("INSERT OR REPLACE INTO contents VALUES (?, ?)", content.made.items())
-        if self.registry_changed:
-            state.remember_registry(config.registry_path, canonical=True)
+        if registry is not None:
+            state.remember_registry(config.registry_path, canonical=True, known_hash=registry.hash)
         return BuildOutcome(
             _result(config, state, settled, tuple(heads), warnings), written, registry_written
         )
@@ -810,6 +812,64 @@ class _Taken(Container[str]):
 
     def __contains__(self, value: object) -> bool:
         return self._state.execute("SELECT 1 FROM registry WHERE id = ?", (value,)).fetchone() is not None
+
+
+class _StagedRegistry:
+    """The registry file's new bytes made and staged (synced) in a thread while the feeds render,
+    and put in place once they all are, before any feed is (`commit`); else removed.
+
+    At 100,000 articles, that is 25 MB written and synced: a quarter of a watched rebuild,
+    spent waiting for the disk, where the feeds keep the CPU busy.
+    """
+
+    def __init__(self, path: Path, make: Callable[[], bytes]) -> None:
+        self.path = path
+        self._make = make
+        self._staged: Path | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self.hash: str | None = None
+        """The new file's `registry_hash`, once staged."""
+        self.meanwhile = Meanwhile(self._stage, stop=_wait, waits=True)
+
+    def _stage(self) -> None:
+        data = self._make()
+        known = registry_hash(data)
+        staged = stage_file(self.path, data)
+        with self._lock:
+            if not self._closed:
+                self._staged, self.hash = staged, known
+                return
+        if staged is not None:  # the build ended meanwhile (it failed)
+            _remove(staged)
+
+    def commit(self) -> bool:
+        """Put the staged file in place; whether the file changed."""
+        with self._lock:
+            staged, self._staged = self._staged, None
+        if staged is None:
+            return False
+        commit_file(staged, self.path)
+        return True
+
+    def __enter__(self) -> _StagedRegistry:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._closed = True
+            staged, self._staged = self._staged, None
+        if staged is not None:
+            _remove(staged)
+
+
+def _wait() -> None:
+    """A file being written is not stopped half way: it is waited for."""
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 class _Lookup(Mapping[str, str]):

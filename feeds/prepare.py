@@ -47,6 +47,8 @@ class Prepared:
     problems: tuple[Problem, ...]
     held: int
     """Drafts and articles dated in the future: not published yet."""
+    pending: tuple[tuple[str, float | None], ...] = ()
+    """Those held back, by key, with when each is `due`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +158,7 @@ def prepare(
     settled = settle(drafts, config, registry, now, {*unreadable, *rejected})
     by_key = {article.key: article for article in articles}
     entries = tuple(replace(e, content_html=content_of(by_key[e.key], e)) for e in settled.entries)
-    return Prepared(entries, settled.registry, (*problems, *settled.problems), settled.held)
+    return replace(settled, entries=entries, problems=(*problems, *settled.problems))
 
 
 def digest_all(
@@ -204,7 +206,7 @@ def settle(
     }
     entries: list[Entry] = []
     problems: list[Problem] = []
-    held = 0
+    pending: list[tuple[str, float | None]] = []
     slugs: dict[str, str] = {}
     ids: dict[str, str] = {}
     stamped = 0
@@ -223,7 +225,7 @@ def settle(
             problems.append(exc.problem)
             continue
         if prepared is None:
-            held += 1
+            pending.append((draft.key, due(draft)))
             continue
         entry, record = prepared
         if (other := slugs.get(entry.slug)) is not None:
@@ -244,7 +246,13 @@ def settle(
     for key, record in registry.records.items():
         if key not in present and record.retired is None and key.split("#", 1)[0] not in unreadable:
             records[key] = replace(record, retired=now)
-    return Prepared(tuple(entries), Registry(MappingProxyType(records)), tuple(problems), held)
+    registry = Registry(MappingProxyType(records))
+    return Prepared(tuple(entries), registry, tuple(problems), len(pending), tuple(pending))
+
+
+def due(draft: Draft) -> float | None:
+    """When a draft held back is to be published: its date (a timestamp); None under `draft: true`."""
+    return None if draft.held or draft.dated is None else draft.dated.timestamp()
 
 
 def settle_changed(

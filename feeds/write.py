@@ -198,18 +198,29 @@ def write_file(target: Path, data: bytes | Iterable[bytes]) -> bool:
     `data` may come in pieces (the registry, 25 MB at 100,000 articles): they are written as
     they come, and the file is compared with the old one once staged.
     """
+    staged = stage_file(target, data)
+    if staged is None:
+        return False
+    commit_file(staged, target)
+    return True
+
+
+def stage_file(target: Path, data: bytes | Iterable[bytes]) -> Path | None:
+    """`write_file`'s first half: `data` in a temporary file beside `target`, synced to disk
+    (None, and nothing staged, if `target` holds them already). `commit_file` puts it in place."""
     if isinstance(data, bytes):
-        if _holds(target, data):
-            return False
-        staged = _stage(target, data)
-    else:
-        staged = _stage(target, data)
-        if _same_files(staged, target):
-            staged.unlink()
-            return False
+        return None if _holds(target, data) else _stage(target, data)
+    staged = _stage(target, data)
+    if _same_files(staged, target):
+        staged.unlink()
+        return None
+    return staged
+
+
+def commit_file(staged: Path, target: Path) -> None:
+    """`write_file`'s second half: the file `stage_file` staged renamed over `target`."""
     _commit(staged, target)
     _sync_folder(target.parent)
-    return True
 
 
 def _same_files(staged: Path, target: Path) -> bool:

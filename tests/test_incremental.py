@@ -391,6 +391,60 @@ def test_a_build_whose_feeds_fail_stops_the_state_saved_beside_them(
     _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
 
 
+@pytest.mark.parametrize("workers", [None, 2])
+def test_a_rebuild_that_fails_leaves_the_registry_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int | None
+) -> None:
+    """The registry's new bytes are staged while the feeds render; a feed that fails its checks
+    leaves the old file in place, and nothing staged beside it."""
+    site = _site(tmp_path / "site")
+    _build(site)
+    registry = site / "feeds.registry.json"
+    before, published = registry.read_bytes(), published_files(site)
+    _article(site, 120)  # a new record
+
+    def failing(*args: object) -> None:
+        raise feeds.BuildError("rss.xml: the rendered feed fails our checks")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds.build, "render_checked", failing)
+        with pytest.raises(feeds.BuildError, match="fails our checks"):
+            _build(site, workers=workers)
+    assert registry.read_bytes() == before
+    assert sorted(path.name for path in site.iterdir()) == [
+        ".feeds-cache",
+        "articles",
+        "feeds.registry.json",
+        "feeds.toml",
+        "public",
+    ]
+    assert published_files(site) == published
+    outcome = _build(site)
+    assert outcome.registry_written and registry.read_bytes() != before
+    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
+
+
+def test_a_registry_that_cannot_be_written_fails_the_rebuild_and_keeps_the_feeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site")
+    _build(site)
+    registry = site / "feeds.registry.json"
+    before, published = registry.read_bytes(), published_files(site)
+    _article(site, 120)
+
+    def full(target: Path, data: object) -> None:  # in the thread that stages it
+        raise feeds.BuildError(f"{target}: cannot write (No space left on device)")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds.incremental, "stage_file", full)
+        with pytest.raises(feeds.BuildError, match="No space left on device"):
+            _build(site)
+    assert (registry.read_bytes(), published_files(site)) == (before, published)
+    _build(site)
+    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
+
+
 def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     site = _site(tmp_path / "site", count=30)
     _build(site)
