@@ -209,7 +209,8 @@ def run_build(
         state = open_state(config)
         keep = False
         try:
-            scanned, limited = scan(config, scanned, state.file_count(), workers, lock)
+            expected = state.file_count() if scanned is None else 0  # a watcher's scan is given
+            scanned, limited = scan(config, scanned, expected, workers, lock)
             outcome = None
             if not limited:
                 outcome = rebuild(config, now, state, scanned, strict, progress, workers, lock)

@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_jobs,
         metavar="N",
-        help="processes that read changed articles (default: one per CPU when many changed; 1: none)",
+        help="processes that read, render and walk the folders (default: one per CPU for much work; 1: none)",
     )
     build.set_defaults(run=_build)
 
