@@ -45,10 +45,12 @@ class Prepared:
     registry: Registry
     """The registry with every published entry recorded."""
     problems: tuple[Problem, ...]
-    held: int
-    """Drafts and articles dated in the future: not published yet."""
-    pending: tuple[tuple[str, float | None], ...] = ()
-    """Those held back, by key, with when each is `due`."""
+    pending: tuple[tuple[str, float | None], ...]
+    """Drafts and articles dated in the future, not published yet: by key, with when each is `due`."""
+
+    @property
+    def held(self) -> int:
+        return len(self.pending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +249,7 @@ def settle(
         if key not in present and record.retired is None and key.split("#", 1)[0] not in unreadable:
             records[key] = replace(record, retired=now)
     registry = Registry(MappingProxyType(records))
-    return Prepared(tuple(entries), registry, tuple(problems), len(pending), tuple(pending))
+    return Prepared(tuple(entries), registry, tuple(problems), tuple(pending))
 
 
 def due(draft: Draft) -> float | None:
