@@ -54,7 +54,16 @@ from feeds.dates import from_utc_text
 from feeds.errors import Problem
 from feeds.model import FORMATS, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, due, settle_changed
-from feeds.read import FileState, FoundFile, Progress, Scan, file_position, folder_of, same_content
+from feeds.read import (
+    FileState,
+    FoundFile,
+    Progress,
+    Scan,
+    file_position,
+    folder_of,
+    in_folder,
+    same_content,
+)
 from feeds.registry import Record, Registry, load_registry, registry_file, registry_spliced
 from feeds.select import (
     Topic,
@@ -152,7 +161,7 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
     changed = [
         file
         for folder in sorted(folders)
-        for file in _in_folder(scanned.files, folder)
+        for file in in_folder(scanned.files, folder)
         if known.pop(file.key, None) != file.state
     ]
     return sorted(changed), sorted(known)
@@ -174,13 +183,6 @@ def _absorb_touched(state: State, changed: Sequence[FoundFile]) -> list[FoundFil
         else:
             state.touch(file.key, file.state)
     return really
-
-
-def _in_folder(files: Sequence[FoundFile], folder: str) -> list[FoundFile]:
-    """The files directly in `folder`, found by bisection in the sorted list (not a pass over all)."""
-    start = file_position(files, folder)
-    end = file_position(files, folder + "\U0010ffff", start)
-    return [file for file in files[start:end] if folder_of(file.key) == folder]
 
 
 def _quiet(config: SiteConfig, state: State) -> BuildOutcome | None:

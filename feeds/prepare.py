@@ -20,8 +20,6 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from urllib.parse import quote, urljoin, urlsplit
 
-from slugify import slugify
-
 from feeds.config import SiteConfig
 from feeds.content import body_html, opening_paragraphs, plain_text, sanitise
 from feeds.dates import DateError, in_zone, parse_date
@@ -380,6 +378,8 @@ def mint_id(host: str, published: datetime, slug: str, taken: Container[str] = f
 
 
 def _slug(article: Article, fail: Fail) -> str:
+    from slugify import slugify  # loaded by a build that digests an article, not by one that reads none
+
     if article.slug is not None:
         given = article.slug.strip()
         if "/" in given or "\\" in given or ".." in given:

@@ -19,8 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from slugify import slugify
-
 from feeds.config import SiteConfig
 from feeds.errors import BuildError
 from feeds.model import FORMATS, Author, Entry, Feed, FeedFiles
@@ -77,6 +75,8 @@ def topic_slug(name: str) -> str:
     folded = name.casefold()
     if len(folded) <= _PLAIN_LENGTH and _PLAIN_NAME.match(folded):
         return folded.replace(" ", "-")
+    from slugify import slugify  # loaded only by a build that names a topic so (as `prepare` does)
+
     plain = slugify(name, max_length=_PLAIN_LENGTH) or "topic"
     digest = hashlib.blake2b(folded.encode(), digest_size=3).hexdigest()
     return f"{plain}-{digest}"

@@ -209,3 +209,33 @@ def test_folders_scanned_in_worker_processes_give_the_scan_made_in_this_one(tmp_
         ("top.md", False, False),
     ]
     assert sorted(here.folders) == ["", "2023/", "2024/", "2024/05/", "2024/d.md/", "2025/"]
+
+
+def test_the_files_of_one_folder_are_given_without_unpacking_every_folder(tmp_path: Path) -> None:
+    from feeds.read import FolderFiles, in_folder, scan_folders
+
+    articles, _ = _site(
+        tmp_path,
+        {
+            "top.md": _md("Top"),
+            "2023/a.txt": "Headline\n\nStand.\n",
+            "2023/a.toml": 'slug = "a"\n',
+            "2023/b.md": _md("B"),
+            "2023/01/c.md": _md("C"),
+            "2024/d.md": _md("D"),
+        },
+    )
+    files = scan_folders(articles).files
+    assert isinstance(files, FolderFiles)
+    assert len(files) == 5
+    assert [f.key for f in in_folder(files, "2023/")] == ["2023/a.txt", "2023/b.md"]
+    assert [f.key for f in in_folder(files, "")] == ["top.md"]
+    assert in_folder(files, "2025/") == []
+    assert files._all is None  # nothing else was unpacked
+    everything = list(files)
+    assert [f.key for f in everything] == ["2023/01/c.md", "2023/a.txt", "2023/b.md", "2024/d.md", "top.md"]
+    assert [f.key for f in in_folder(files, "2023/")] == ["2023/a.txt", "2023/b.md"]  # now from the list
+    assert in_folder(everything, "2023/01/") == in_folder(files, "2023/01/")
+    side = everything[1].state.sidecar
+    assert side is not None and side[0] == len('slug = "a"\n')
+    assert everything[0].state.sidecar is None
