@@ -151,12 +151,16 @@ class State:
         try:
             self._db = _connect(path)
             self.complete = self.meta("key") == key and self.meta("complete") == 1
-        except sqlite3.DatabaseError:  # damaged, or not ours: start afresh
+        except sqlite3.DatabaseError:  # damaged, or not ours
+            pass
+        if not self.complete:
+            # Start afresh in a new file: dropping the tables of 100,000 articles took 8 s. What
+            # the old file held is of no use to this code and configuration (or incomplete).
             with contextlib.suppress(Exception):
                 self._db.close()
-            path.unlink(missing_ok=True)
+            for stale in (path, path.with_name(path.name + "-journal")):  # a journal would be replayed
+                stale.unlink(missing_ok=True)
             self._db = _connect(path)
-        if not self.complete:
             self._reset()
         self._db.execute("BEGIN IMMEDIATE")
 
@@ -211,10 +215,12 @@ class State:
     # ------------------------------------------------------------------------------------------
 
     def file_count(self) -> int:
-        """How many article files the last build saw (0 when there is no state)."""
+        """About how many article files the last build saw (0 when there is no state): the articles
+        it read, which `count` keeps (a JSON file holds several). Counting the files table's rows
+        took 15 ms at 100,000, of a rebuild that has a second."""
         if not self.complete:
             return 0
-        return int(self.execute("SELECT count(*) FROM files").fetchone()[0])
+        return self.counts()[0]
 
     def load_cache(self) -> BuildCache:
         cache = BuildCache(self.key)

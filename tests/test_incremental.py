@@ -465,6 +465,30 @@ def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     assert published_files(site) == expected
 
 
+def test_a_state_of_other_code_is_replaced_by_a_new_file_not_emptied(tmp_path: Path) -> None:
+    # Emptying it table by table took 8 s at 100,000 articles, and left the file its old size.
+    site = _site(tmp_path / "site", count=30)
+    _build(site)
+    expected = published_files(site)
+    cache = site / ".feeds-cache" / STATE_FILE
+    db = sqlite3.connect(cache)
+    db.execute("CREATE TABLE ballast(data BLOB)")
+    db.executemany("INSERT INTO ballast VALUES (?)", [(bytes(1 << 16),)] * 64)  # 4 MB
+    db.execute("UPDATE meta SET value = 'the key of other code' WHERE name = 'key'")
+    db.commit()
+    db.close()
+    (cache.parent / f"{STATE_FILE}-journal").write_bytes(b"a journal of the old file")
+    assert cache.stat().st_size > 4 << 20
+    _build(site)
+    assert cache.stat().st_size < 2 << 20
+    assert not (cache.parent / f"{STATE_FILE}-journal").exists()
+    tables = {row[0] for row in sqlite3.connect(cache).execute("SELECT name FROM sqlite_master")}
+    assert "ballast" not in tables
+    assert published_files(site) == expected
+    _build(site)  # and the next build goes on from it
+    assert published_files(site) == expected
+
+
 def test_stored_values_loaded_apart_share_their_small_parts() -> None:
     # A build holds a draft per article: 100,000 copies of the same author, origin, zone and
     # tag names would be 40 MB of it.
