@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
-import threading
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -39,8 +38,8 @@ from feeds.build import (
     BuildOutcome,
     BuildResult,
     CachedContent,
-    Meanwhile,
     OutputFiles,
+    StagedRegistry,
     digest_files,
     feed_fingerprint,
     render_listings,
@@ -83,10 +82,9 @@ from feeds.state import (
     file_of,
     file_state,
     pickled,
-    registry_hash,
     unpickle,
 )
-from feeds.write import Staging, WriteReport, commit_file, stage_file
+from feeds.write import Staging, WriteReport
 
 T = TypeVar("T")
 SITE = ("site", "")
@@ -531,7 +529,7 @@ class _Delta:
         filled = {id(old): new for old, new in zip(unique, with_content(unique, content), strict=True)}
         jobs = [(filled[id(feed)], fmt) for feed, fmt in jobs]
         rendered = {feed.files.path(fmt) for feed, fmt in jobs}
-        registry = _StagedRegistry(config.registry_path, self._registry) if self.registry_changed else None
+        registry = StagedRegistry(config.registry_path, self._registry) if self.registry_changed else None
         with Staging(config.output_dir) as staging, registry or contextlib.nullcontext():
             beside = None if registry is None else registry.meanwhile
             warnings = stage_rendered(staging, config, jobs, progress, self.workers, self.lock, beside)
@@ -814,64 +812,6 @@ class _Taken(Container[str]):
 
     def __contains__(self, value: object) -> bool:
         return self._state.execute("SELECT 1 FROM registry WHERE id = ?", (value,)).fetchone() is not None
-
-
-class _StagedRegistry:
-    """The registry file's new bytes made and staged (synced) in a thread while the feeds render,
-    and put in place once they all are, before any feed is (`commit`); else removed.
-
-    At 100,000 articles, that is 25 MB written and synced: a quarter of a watched rebuild,
-    spent waiting for the disk, where the feeds keep the CPU busy.
-    """
-
-    def __init__(self, path: Path, make: Callable[[], bytes]) -> None:
-        self.path = path
-        self._make = make
-        self._staged: Path | None = None
-        self._closed = False
-        self._lock = threading.Lock()
-        self.hash: str | None = None
-        """The new file's `registry_hash`, once staged."""
-        self.meanwhile = Meanwhile(self._stage, stop=_wait, waits=True)
-
-    def _stage(self) -> None:
-        data = self._make()
-        known = registry_hash(data)
-        staged = stage_file(self.path, data)
-        with self._lock:
-            if not self._closed:
-                self._staged, self.hash = staged, known
-                return
-        if staged is not None:  # the build ended meanwhile (it failed)
-            _remove(staged)
-
-    def commit(self) -> bool:
-        """Put the staged file in place; whether the file changed."""
-        with self._lock:
-            staged, self._staged = self._staged, None
-        if staged is None:
-            return False
-        commit_file(staged, self.path)
-        return True
-
-    def __enter__(self) -> _StagedRegistry:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._lock:
-            self._closed = True
-            staged, self._staged = self._staged, None
-        if staged is not None:
-            _remove(staged)
-
-
-def _wait() -> None:
-    """A file being written is not stopped half way: it is waited for."""
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
 
 
 class _Lookup(Mapping[str, str]):

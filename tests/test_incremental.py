@@ -437,11 +437,42 @@ def test_a_registry_that_cannot_be_written_fails_the_rebuild_and_keeps_the_feeds
         raise feeds.BuildError(f"{target}: cannot write (No space left on device)")
 
     with monkeypatch.context() as patched:
-        patched.setattr(feeds.incremental, "stage_file", full)
+        patched.setattr(feeds.build, "stage_file", full)
         with pytest.raises(feeds.BuildError, match="No space left on device"):
             _build(site)
     assert (registry.read_bytes(), published_files(site)) == (before, published)
     _build(site)
+    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_build_from_scratch_whose_registry_cannot_be_written_keeps_the_feeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # Its registry is staged beside the render (from the state's mirror, once saved).
+    site = _site(tmp_path / "site")
+    _build(site)
+    registry = site / "feeds.registry.json"
+    before, published = registry.read_bytes(), published_files(site)
+    _article(site, 120)
+    shutil.rmtree(site / ".feeds-cache")
+    staged: list[Path] = []
+
+    def full(target: Path, data: object) -> None:
+        staged.append(target)
+        raise feeds.BuildError(f"{target}: cannot write (No space left on device)")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds.build, "stage_file", full)
+        patched.setattr(feeds.build, "RENDER_PARALLEL_FROM", 1)  # workers render, the registry beside
+        with pytest.raises(feeds.BuildError, match="No space left on device"):
+            _build(site, workers=workers)
+    assert staged == [registry]
+    assert (registry.read_bytes(), published_files(site)) == (before, published)
+    assert not [p.name for p in site.iterdir() if p.name.startswith(".feeds.registry")]
+    _build(site, workers=workers)
+    assert registry.read_bytes() == dump_registry(load_registry(registry))
+    assert b'"2/a0120.md"' not in before and b'"2/a0120.md"' in registry.read_bytes()
     _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
 
 
