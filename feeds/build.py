@@ -772,20 +772,40 @@ def iter_digests(
     Made in the worker, the stored form (what the state keeps) costs the build's own process
     nothing but an unpickling, in place of the pickling it would otherwise do.
     """
-    jobs = [(Path(f.path), f.key, config.articles_dir, config, f.state, f.link) for f in files]
     count = workers or _cpus()
-    if count > 1 and (len(jobs) >= PARALLEL_FROM or workers is not None):
+    if count > 1 and (len(files) >= PARALLEL_FROM or workers is not None):
+        chunk = max(1, min(256, len(files) // (count * 8) or 1))
+        starts = iter(range(0, len(files), chunk))
+        done = 0
         with _pool(count, lock) as pool:
-            chunk = max(1, min(256, len(jobs) // (count * 8) or 1))
-            for done, blob in enumerate(pool.map(_stored_digest_job, jobs, chunksize=chunk)):
-                if progress is not None and done % 256 == 0:
-                    progress("reading", done, len(jobs))
-                yield unpickle(blob), blob
+            # A few chunks per worker in flight, each job made as its chunk is sent: at 100,000
+            # files, making (and holding) every job up front took 40 MB.
+            pending = deque(
+                pool.submit(_stored_digests, _jobs(config, files[start : start + chunk]))
+                for start in islice(starts, 3 * count)
+            )
+            while pending:
+                blobs = pending.popleft().result()
+                if (start := next(starts, None)) is not None:
+                    pending.append(pool.submit(_stored_digests, _jobs(config, files[start : start + chunk])))
+                for blob in blobs:
+                    if progress is not None and done % 256 == 0:
+                        progress("reading", done, len(files))
+                    done += 1
+                    yield unpickle(blob), blob
         return
-    if progress is not None and jobs:
-        progress("reading", 0, len(jobs))
-    for job in jobs:
+    if progress is not None and files:
+        progress("reading", 0, len(files))
+    for job in _jobs(config, files):
         yield _digest_job(job), None
+
+
+DigestJob = tuple[str, str, SiteConfig, FileState, bool]
+"""One file to digest: its path, key, the site, its status, whether it may be a link."""
+
+
+def _jobs(config: SiteConfig, files: Iterable[FoundFile]) -> list[DigestJob]:
+    return [(f.path, f.key, config, f.state, f.link) for f in files]
 
 
 def _pool(count: int, lock: int | None) -> ProcessPoolExecutor:
@@ -831,15 +851,17 @@ def _resolved(folder: Path) -> Path:
     return folder.resolve()
 
 
-def _stored_digest_job(job: tuple[Path, str, Path, SiteConfig, FileState, bool]) -> bytes:
-    return pickled(_digest_job(job))
+def _stored_digests(jobs: Sequence[DigestJob]) -> list[bytes]:
+    """The digests of a chunk of files, in their stored form (in a worker process)."""
+    return [pickled(_digest_job(job)) for job in jobs]
 
 
-def _digest_job(job: tuple[Path, str, Path, SiteConfig, FileState, bool]) -> FileDigest:
+def _digest_job(job: DigestJob) -> FileDigest:
     """Read one file and digest its articles (in a worker process, or in this one)."""
-    path, key, articles_dir, config, state, link = job
+    path, key, config, state, link = job
+    articles_dir = config.articles_dir
     read = read_file(
-        path, articles_dir, config.root, config.limits, _resolved(articles_dir), link=link, key=key
+        Path(path), articles_dir, config.root, config.limits, _resolved(articles_dir), link=link, key=key
     )
     drafts, problems, rejected = digest_all(read.articles, config)
     return FileDigest(
