@@ -708,14 +708,20 @@ def gather(
     the worker that digested it made it).
     """
     todo: list[FoundFile] = []
-    touched: dict[str, FileDigest] = {}
+    moved: list[tuple[FoundFile, FileDigest]] = []  # known files whose status moved
     for file in scanned:
-        if (hit := cache.files.get(file.key)) is not None and hit.state == file.state:
-            continue
-        if hit is not None and same_content(file, hit.state, hit.content):
+        if (hit := cache.files.get(file.key)) is None:
+            todo.append(file)
+        elif hit.state != file.state:
+            moved.append((file, hit))
+    touched: dict[str, FileDigest] = {}
+    kept = same_contents([(file, hit.state, hit.content) for file, hit in moved], workers, lock)
+    for (file, hit), same in zip(moved, kept, strict=True):
+        if same:
             touched[file.key] = replace(hit, state=file.state)
         else:
             todo.append(file)
+    todo.sort()  # in path order, as they are gathered
     fresh = iter_digests(config, todo, progress, workers, lock)
     coming = iter(todo)  # the files `fresh` gives, in the same order
     next_fresh = next(coming, None)
@@ -747,6 +753,40 @@ def gather(
         frozenset(unreadable),
         articles,
     )
+
+
+SAME_PARALLEL_FROM = 2_000
+"""Fewer files whose status moved than this are read and hashed again in this process."""
+
+Moved = tuple[FoundFile, FileState, str | None]
+"""A file whose status moved: the file, the status it was read under, the hash of its bytes then."""
+
+
+def same_contents(moved: Sequence[Moved], workers: int | None = None, lock: int | None = None) -> list[bool]:
+    """`same_content` of each file whose status moved, in order: in worker processes when many.
+
+    A fresh clone of a site gives every file a new mtime: each is read and hashed, and at
+    100,000 files that is seconds of reading and hashing, which two cores halve.
+    """
+    count = workers or _cpus()
+    if count < 2 or len(moved) < SAME_PARALLEL_FROM:
+        return [same_content(*item) for item in moved]
+    # Plain tuples to the workers: named tuples are slow to pickle.
+    plain = [((f.key, f.path, tuple(f.state), f.link), tuple(state), content) for f, state, content in moved]
+    chunk = max(1, min(1024, len(plain) // (count * 8)))
+    with _pool(count, lock) as pool:
+        parts = pool.map(_same_contents, [plain[at : at + chunk] for at in range(0, len(plain), chunk)])
+        return [same for part in parts for same in part]
+
+
+def _same_contents(moved: Sequence[tuple[tuple[Any, ...], tuple[Any, ...], str | None]]) -> list[bool]:
+    new = tuple.__new__
+    return [
+        same_content(
+            new(FoundFile, (key, path, new(FileState, status), link)), new(FileState, state), content
+        )
+        for (key, path, status, link), state, content in moved
+    ]
 
 
 def digest_files(

@@ -43,6 +43,7 @@ from feeds.build import (
     digest_files,
     feed_fingerprint,
     render_listings,
+    same_contents,
     settled_output,
     stage_rendered,
     unchanged_output,
@@ -61,7 +62,6 @@ from feeds.read import (
     file_position,
     folder_of,
     in_folder,
-    same_content,
 )
 from feeds.registry import Record, Registry, load_registry, registry_file, registry_spliced
 from feeds.select import (
@@ -107,8 +107,8 @@ def rebuild(
         return None
     if not state.registry_unchanged(config.registry_path):
         return None
-    found, removed = _changed_files(state, scanned)
-    changed = _absorb_touched(state, found)
+    found, removed, before = _changed_files(state, scanned)
+    changed = _absorb_touched(state, found, before, workers, lock)
     due = [file for (file,) in state.execute(_DUE, (now.timestamp(),))]
     if not changed and not removed and not due and (quiet := _quiet(config, state)) is not None:
         if found:  # only touched: the next build knows them by their new status
@@ -128,8 +128,13 @@ def rebuild(
 _DUE = "SELECT DISTINCT file FROM pending WHERE due IS NOT NULL AND due <= ? ORDER BY file"
 
 
-def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[str]]:
-    """The files new or changed since the last build, and the keys of those gone.
+Before = dict[str, tuple[FileState, str | None]]
+"""Per changed file that the last build read: the status it read it under, and its bytes' hash."""
+
+
+def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[str], Before]:
+    """The files new or changed since the last build, the keys of those gone, and what the last
+    build knew of the changed ones.
 
     Only the folders whose hash moved are compared file by file."""
     if scanned.changed is not None:  # found by bisection: a watcher's scan is 100,000 files
@@ -140,47 +145,50 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
                 changed.append(scanned.files[at])
             else:
                 removed.append(key)
-        return changed, removed
-    before = state.folders()
-    folders = {f for f in before.keys() | scanned.folders.keys() if before.get(f) != scanned.folders.get(f)}
-    if not folders:
-        return [], []
-    known: dict[str, FileState] = {}
+        before: Before = {}
+        for file in changed:
+            row = state.execute(f"{_KNOWN} WHERE key = ?", (file.key,)).fetchone()
+            if row is not None:
+                before[file.key] = (file_state(*row[1:5]), row[5])
+        return changed, removed, before
+    hashes = state.folders()
+    folders = {f for f in hashes.keys() | scanned.folders.keys() if hashes.get(f) != scanned.folders.get(f)}
+    known: Before = {}
     for folder in sorted(folders):
-        rows = state.execute(
-            "SELECT key, size, mtime, side_size, side_mtime FROM files WHERE key >= ? AND key < ?",
-            (folder, folder + "\U0010ffff"),
-        )
+        rows = state.execute(f"{_KNOWN} WHERE key >= ? AND key < ?", (folder, folder + "\U0010ffff"))
         known.update(
-            (key, file_state(size, mtime, side_size, side_mtime))
-            for key, size, mtime, side_size, side_mtime in rows
+            (key, (file_state(size, mtime, side_size, side_mtime), content))
+            for key, size, mtime, side_size, side_mtime, content in rows
             if folder_of(key) == folder
         )
-    changed = [
-        file
-        for folder in sorted(folders)
-        for file in in_folder(scanned.files, folder)
-        if known.pop(file.key, None) != file.state
-    ]
-    return sorted(changed), sorted(known)
+    changed, before = [], {}
+    for folder in sorted(folders):
+        for file in in_folder(scanned.files, folder):
+            if (old := known.pop(file.key, None)) is None:
+                changed.append(file)
+            elif old[0] != file.state:
+                changed.append(file)
+                before[file.key] = old
+    return sorted(changed), sorted(known), before
 
 
-def _absorb_touched(state: State, changed: Sequence[FoundFile]) -> list[FoundFile]:
-    """The changed files, less those whose bytes are what they were (`same_content`).
+_KNOWN = "SELECT key, size, mtime, side_size, side_mtime, content FROM files"
+
+
+def _absorb_touched(
+    state: State, changed: Sequence[FoundFile], before: Before, workers: int | None, lock: int | None
+) -> list[FoundFile]:
+    """The changed files, less those whose bytes are what they were (`same_contents`).
 
     Those keep their digest, under their new status: a checkout that gives every file a
     new time (a fresh clone with the state restored) reads each file once, to hash it.
     """
-    really: list[FoundFile] = []
-    for file in changed:
-        row = state.execute(
-            "SELECT size, mtime, side_size, side_mtime, content FROM files WHERE key = ?", (file.key,)
-        ).fetchone()
-        if row is None or not same_content(file, file_state(*row[:4]), row[4]):
-            really.append(file)
-        else:
-            state.touch(file.key, file.state)
-    return really
+    moved = [(file, *before[file.key]) for file in changed if file.key in before]
+    kept = same_contents(moved, workers, lock)
+    same = [file for (file, _, _), unchanged in zip(moved, kept, strict=True) if unchanged]
+    state.touch((file.key, file.state) for file in same)
+    keys = {file.key for file in same}
+    return [file for file in changed if file.key not in keys]
 
 
 def _quiet(config: SiteConfig, state: State) -> BuildOutcome | None:

@@ -319,12 +319,12 @@ class State:
         row = self.execute(f"{_DIGESTS} WHERE key = ?", (key,)).fetchone()
         return None if row is None else _digest_of(*row[1:])
 
-    def touch(self, key: str, status: FileState) -> None:
-        """The file holds what it was digested from, under a new status (`feeds.read.same_content`)."""
-        side = status.sidecar or (None, None)
-        self.execute(
+    def touch(self, files: Iterable[tuple[str, FileState]]) -> None:
+        """Each (key, status): the file holds what it was digested from, under a new status
+        (`feeds.read.same_content`)."""
+        self.executemany(
             "UPDATE files SET size = ?, mtime = ?, side_size = ?, side_mtime = ? WHERE key = ?",
-            (status.size, status.mtime_ns, *side, key),
+            ((status.size, status.mtime_ns, *(status.sidecar or (None, None)), key) for key, status in files),
         )
 
     def put_records(self, records: Iterable[tuple[str, Record]]) -> None:

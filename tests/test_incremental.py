@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -226,8 +227,8 @@ def test_touched_files_are_hashed_not_read_again_and_change_nothing(
     assert published_files(site) == before
     assert (site / "feeds.registry.json").read_bytes() == registry
     hashed: list[str] = []
-    real = feeds.incremental.same_content
-    monkeypatch.setattr(feeds.incremental, "same_content", lambda f, *a: hashed.append(f.key) or real(f, *a))
+    real = feeds.build.same_content
+    monkeypatch.setattr(feeds.build, "same_content", lambda f, *a: hashed.append(f.key) or real(f, *a))
     _build(site)
     assert hashed == []  # the new times were kept: the next build knows the files by them
     monkeypatch.setattr(feeds.build, "same_content", lambda f, *a: hashed.append(f.key))
@@ -314,6 +315,43 @@ def test_a_build_from_scratch_keeps_the_digests_of_touched_files(
     later = NOW + timedelta(hours=1)
     _build(site, now=later, workers=1)
     assert read == ["0/a0003.md"]
+    monkeypatch.undo()
+    _assert_as_from_scratch(site, tmp_path / "scratch", later)
+
+
+@pytest.mark.parametrize("from_scratch", [False, True])
+def test_many_touched_files_are_hashed_in_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_scratch: bool
+) -> None:
+    # A fresh clone of 100,000 articles: each file read and hashed, spread over the cores.
+    site = _site(tmp_path / "site")
+    _build(site)
+    for path in (site / "articles").rglob("*.md"):
+        _touch(path)
+    edited = site / "articles" / "0" / "a0003.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Article 3", "Artikel 3"), encoding="utf-8")
+    _touch(edited, 2)  # the same size: only its bytes tell
+    hashed: list[str] = []
+    parent, real, real_one = os.getpid(), feeds.build.same_contents, feeds.build.same_content
+
+    def same_contents(moved: list[tuple[Any, ...]], *args: object) -> list[bool]:
+        hashed.extend(file.key for file, _, _ in moved)
+        return real(moved, *args)
+
+    def same_content(*args: Any) -> bool:
+        assert os.getpid() != parent, "a file was hashed in the build's own process"
+        return real_one(*args)
+
+    monkeypatch.setattr(feeds.build, "SAME_PARALLEL_FROM", 1)
+    monkeypatch.setattr(feeds.build, "same_content", same_content)
+    monkeypatch.setattr(feeds.build, "same_contents", same_contents)
+    monkeypatch.setattr(feeds.incremental, "same_contents", same_contents)
+    if from_scratch:
+        monkeypatch.setattr(feeds.incremental, "rebuild", lambda *args: None)
+    later = NOW + timedelta(hours=1)
+    _build(site, now=later, workers=2)
+    assert len(hashed) == 120
+    assert b"Artikel 3" in (site / "public" / "archive" / "1" / "atom.xml").read_bytes()
     monkeypatch.undo()
     _assert_as_from_scratch(site, tmp_path / "scratch", later)
 
