@@ -239,3 +239,19 @@ def test_the_files_of_one_folder_are_given_without_unpacking_every_folder(tmp_pa
     side = everything[1].state.sidecar
     assert side is not None and side[0] == len('slug = "a"\n')
     assert everything[0].state.sidecar is None
+
+
+def test_a_folder_swapped_for_a_named_pipe_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    import threading
+
+    from feeds.read import _scan_folder
+
+    pipe = tmp_path / "2024"
+    os.mkfifo(pipe)  # what a folder listed a moment ago may have become: opening it would block
+    found: list[object] = []
+    scanning = threading.Thread(target=lambda: found.append(_scan_folder(str(pipe), "2024/")), daemon=True)
+    scanning.start()
+    scanning.join(10)
+    assert not scanning.is_alive(), "the scan waited on a named pipe"
+    ((scan, below),) = found  # type: ignore[misc]
+    assert (scan.names, below) == ("", [])

@@ -397,10 +397,14 @@ _BY_DESCRIPTOR = os.scandir in os.supports_fd
 relative to it (`fstatat`), and the kernel does not walk the folder's whole path again for each."""
 
 
+_FOLDER_ONLY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+"""Opening anything else fails at once: a folder swapped for a named pipe meanwhile would block."""
+
+
 def _scan_folder(folder: str, prefix: str) -> tuple[FolderScan, list[Folder]]:
     """One folder's article files with their status, and the folders in it (linked ones are not walked)."""
     try:
-        opened = os.open(folder, os.O_RDONLY) if _BY_DESCRIPTOR else None
+        opened = os.open(folder, _FOLDER_ONLY) if _BY_DESCRIPTOR else None
     except OSError:
         opened = None
     try:
