@@ -53,7 +53,6 @@ from feeds.state import (
     file_of,
     open_state,
     pickled,
-    registry_hash,
     registry_hasher,
     unpickle,
 )
@@ -587,17 +586,17 @@ class StagedRegistry:
         self._closed = False
         self._lock = threading.Lock()
         self.hash: str | None = None
-        """The new file's `registry_hash`, once staged."""
+        """The new file's hash (`registry_hasher`), once staged."""
         self.meanwhile = Meanwhile(self.stage, stop=_wait, waits=True)
 
     def stage(self) -> None:
-        data = self._make()
-        if isinstance(data, bytes):
-            known, staged = registry_hash(data), stage_file(self.path, data)
+        data, hashing = self._make(), registry_hasher()
+        if isinstance(data, bytes):  # whole: compared with the file before anything is written
+            hashing.update(data)
+            staged = stage_file(self.path, data)
         else:
-            hashing = registry_hasher()
             staged = stage_file(self.path, _hashed(data, hashing))
-            known = hashing.hexdigest()
+        known = hashing.hexdigest()
         with self._lock:
             if not self._closed:
                 self._staged, self.hash = staged, known

@@ -462,41 +462,22 @@ def test_a_rebuild_that_fails_leaves_the_registry_as_it_was(
     _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
 
 
-def test_a_registry_that_cannot_be_written_fails_the_rebuild_and_keeps_the_feeds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("from_scratch", "workers"), [(False, None), (True, 1), (True, 2)])
+def test_a_registry_that_cannot_be_written_fails_the_build_and_keeps_the_feeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_scratch: bool, workers: int | None
 ) -> None:
+    # It is staged beside the render: by a rebuild from its old bytes, by a build from scratch
+    # from the state's mirror (once saved).
     site = _site(tmp_path / "site")
     _build(site)
     registry = site / "feeds.registry.json"
     before, published = registry.read_bytes(), published_files(site)
     _article(site, 120)
-
-    def full(target: Path, data: object) -> None:  # in the thread that stages it
-        raise feeds.BuildError(f"{target}: cannot write (No space left on device)")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(feeds.build, "stage_file", full)
-        with pytest.raises(feeds.BuildError, match="No space left on device"):
-            _build(site)
-    assert (registry.read_bytes(), published_files(site)) == (before, published)
-    _build(site)
-    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_build_from_scratch_whose_registry_cannot_be_written_keeps_the_feeds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
-) -> None:
-    # Its registry is staged beside the render (from the state's mirror, once saved).
-    site = _site(tmp_path / "site")
-    _build(site)
-    registry = site / "feeds.registry.json"
-    before, published = registry.read_bytes(), published_files(site)
-    _article(site, 120)
-    shutil.rmtree(site / ".feeds-cache")
+    if from_scratch:
+        shutil.rmtree(site / ".feeds-cache")
     staged: list[Path] = []
 
-    def full(target: Path, data: object) -> None:
+    def full(target: Path, data: object) -> None:  # in the thread that stages it
         staged.append(target)
         raise feeds.BuildError(f"{target}: cannot write (No space left on device)")
 
