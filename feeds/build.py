@@ -968,6 +968,8 @@ class CachedContent:
         self._lock = lock
         self.made: dict[str, str] = {}
         """Every content given out, by content key: what the next build's state keeps."""
+        self.fresh: dict[str, str] = {}
+        """The contents of `made` that were not known: what a rebuild adds to the state."""
 
     def __call__(self, entries: Sequence[Entry]) -> list[str]:
         keys = [content_key(entry, self._fingerprints) for entry in entries]
@@ -984,7 +986,9 @@ class CachedContent:
         else:
             made = [_file_contents(job) for job in jobs]
         for pairs, htmls in zip(missing.values(), made, strict=True):
-            found.update((key, html) for (key, _), html in zip(pairs, htmls, strict=True))
+            fresh = {key: html for (key, _), html in zip(pairs, htmls, strict=True)}
+            found.update(fresh)
+            self.fresh.update(fresh)
         self.made.update((key, found[key]) for key in keys)
         return [found[key] for key in keys]
 
