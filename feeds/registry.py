@@ -183,15 +183,23 @@ def _line_key(row: bytes) -> str:
 _DECODER = json.JSONDecoder()
 
 
-def registry_line(key: str, record: Record) -> str:
-    """One record's line of the registry file (without the comma between lines)."""
-    value: dict[str, str] = {
-        "id": record.id,
-        "first_seen": to_utc_text(record.first_seen),
-        "hash": record.hash,
-    }
-    if record.changed is not None:
-        value["changed"] = to_utc_text(record.changed)
-    if record.retired is not None:
-        value["retired"] = to_utc_text(record.retired)
+def record_times(record: Record) -> tuple[str, str | None, str | None]:
+    """A record's first-seen, changed and retired times as the registry writes them (UTC text)."""
+    changed, retired = record.changed, record.retired
+    return (
+        to_utc_text(record.first_seen),
+        None if changed is None else to_utc_text(changed),
+        None if retired is None else to_utc_text(retired),
+    )
+
+
+def registry_line(key: str, record: Record, times: tuple[str, str | None, str | None] | None = None) -> str:
+    """One record's line of the registry file (without the comma between lines); `times`: its
+    `record_times`, where the caller made them."""
+    first_seen, changed, retired = times or record_times(record)
+    value: dict[str, str] = {"id": record.id, "first_seen": first_seen, "hash": record.hash}
+    if changed is not None:
+        value["changed"] = changed
+    if retired is not None:
+        value["retired"] = retired
     return f"    {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"

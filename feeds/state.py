@@ -31,6 +31,7 @@ import operator
 import pickle
 import sqlite3
 import sys
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -39,12 +40,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from feeds.config import SiteConfig
-from feeds.dates import to_utc_text
 from feeds.errors import Problem
 from feeds.model import Author, Enclosure, Entry, Feed, FeedFiles, Origin
 from feeds.prepare import Draft
 from feeds.read import FileState
-from feeds.registry import Record, registry_line
+from feeds.registry import Record, record_times, registry_line
 from feeds.select import topic_names
 
 FORMAT = 3
@@ -263,7 +263,7 @@ class State:
         May run in a thread of its own (while the feeds are rendered): nothing else uses the
         connection meanwhile.
         """
-        self.put_entries(sorted(entries, key=lambda pair: pair[0].key))  # so members come in near order too
+        self.put_entries(sorted(entries, key=lambda pair: pair[0].key))  # in stored order (`put_entries`)
         self.executemany(
             "INSERT INTO pending VALUES (?, ?, ?)", sorted((k, file_of(k), due) for k, due in pending)
         )
@@ -287,31 +287,31 @@ class State:
         self.set_meta("complete", 1)
 
     def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
-        """Store entries with their fingerprints, and their topics (rows made as they are written)."""
+        """Store entries with their fingerprints, and their topics (rows made as they are written).
+
+        In key order, the rows of both tables go in in the order they are stored (any order is
+        correct; a build from scratch gives them so)."""
         entries = list(entries)
+        published = [entry.published.timestamp() for entry, _ in entries]
         self.executemany(
             "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     entry.key,
                     file_of(entry.key),
-                    entry.published.timestamp(),
+                    pub,
                     entry.id,
                     entry.slug,
-                    max(entry.published, entry.updated).timestamp(),
+                    max(pub, entry.updated.timestamp()),
                     fingerprint,
                     pickled(entry),
                 )
-                for entry, fingerprint in entries
+                for (entry, fingerprint), pub in zip(entries, published, strict=True)
             ),
         )
         self.executemany(
             "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (kind, folded, name, entry.published.timestamp(), entry.id, entry.key)
-                for entry, _ in entries
-                for kind, folded, name in entry_topics(entry, self.kinds)
-            ),
+            _member_rows([entry for entry, _ in entries], published, self.kinds),
         )
 
     def digest(self, key: str) -> FileDigest | None:
@@ -330,19 +330,7 @@ class State:
     def put_records(self, records: Iterable[tuple[str, Record]]) -> None:
         self.executemany(
             "INSERT OR REPLACE INTO registry VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    key,
-                    file_of(key),
-                    record.id,
-                    _utc(record.first_seen),
-                    record.hash,
-                    _utc(record.changed),
-                    _utc(record.retired),
-                    registry_line(key, record),
-                )
-                for key, record in records
-            ),
+            _registry_rows(records),
         )
 
     def put_outputs(self, outputs: dict[str, OutputState]) -> None:
@@ -509,6 +497,28 @@ def _digest_of(
     return digest if digest.state == status else replace(digest, state=status)
 
 
+def _member_rows(
+    entries: Sequence[Entry], published: Sequence[float], kinds: Sequence[str]
+) -> Iterator[tuple[str, str, str, float, str, str]]:
+    """The members rows of `entries`, topic by topic (and in the entries' order within one).
+
+    The table is stored by topic, then entry key: at 100,000 articles its 450,000 rows went in
+    a third faster so than entry by entry (each into another topic's page). Only positions and
+    spellings are held meanwhile, not a row each.
+    """
+    topics: dict[tuple[str, str], tuple[array[int], list[str]]] = {}
+    for at, entry in enumerate(entries):
+        for kind, folded, name in entry_topics(entry, kinds):
+            if (members := topics.get((kind, folded))) is None:
+                members = topics[kind, folded] = (array("l"), [])
+            members[0].append(at)
+            members[1].append(name)
+    for (kind, folded), (positions, names) in sorted(topics.items()):
+        for at, name in zip(positions, names, strict=True):
+            entry = entries[at]
+            yield kind, folded, name, published[at], entry.id, entry.key
+
+
 def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str]]:
     """(kind, folded name, spelling) of every topic the entry is in, each once, with its smallest spelling."""
     found: dict[tuple[str, str], str] = {}
@@ -519,8 +529,13 @@ def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str
     return [(kind, folded, name) for (kind, folded), name in found.items()]
 
 
-def _utc(value: datetime | None) -> str | None:
-    return None if value is None else to_utc_text(value)
+def _registry_rows(records: Iterable[tuple[str, Record]]) -> Iterator[tuple[Any, ...]]:
+    """The registry table's row of each record: its times as text made once, for the columns and
+    for its line of the file."""
+    for key, record in records:
+        first_seen, changed, retired = times = record_times(record)
+        line = registry_line(key, record, times)
+        yield key, file_of(key), record.id, first_seen, record.hash, changed, retired, line
 
 
 # ----------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from feeds.config import load_config
 from feeds.prepare import _site_relative, _uri
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.state import STATE_FILE, open_state
-from tests.conftest import NOW, published_files
+from tests.conftest import NOW, make_entry, published_files
 
 FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -187,6 +187,30 @@ def test_a_new_article_adds_its_content_to_the_state_and_rewrites_no_other(tmp_p
     assert len(written) == 1 and written[0] not in known  # the new article's, once
     assert now_known == known | set(written)
     assert "Opening paragraph of article 120" in (site / "public" / "atom.xml").read_text()
+
+
+def test_topic_rows_are_stored_topic_by_topic_in_the_tables_order() -> None:
+    """Each entry's topics, once each with its smallest spelling, given in the table's key order
+    (kind, folded name, entry key) when the entries come in key order."""
+    entries = [
+        make_entry(n, key=f"{n:03}.md", tags=tags, categories=cats, authors=authors)
+        for n, tags, cats, authors in [
+            (1, ("Kyiv", "kyiv", "Energy"), ("War",), (feeds.model.Author("Ann"),)),
+            (2, ("energy",), (), (feeds.model.Author("Bo"), feeds.model.Author("Ann"))),
+            (3, (), ("War", "Economy"), ()),
+        ]
+    ]
+    published = [entry.published.timestamp() for entry in entries]
+    rows = list(feeds.state._member_rows(entries, published, ("categories", "tags", "authors")))
+    expected = sorted(
+        (kind, folded, name, entry.published.timestamp(), entry.id, entry.key)
+        for entry in entries
+        for kind, folded, name in feeds.state.entry_topics(entry, ("categories", "tags", "authors"))
+    )
+    assert sorted(rows) == expected
+    assert [row[:2] + row[5:] for row in rows] == sorted(row[:2] + row[5:] for row in rows)
+    assert ("tags", "kyiv", "Kyiv", published[0], entries[0].id, "001.md") in rows  # once, "Kyiv" < "kyiv"
+    assert [row[5] for row in rows if row[:2] == ("tags", "energy")] == ["001.md", "002.md"]
 
 
 def test_a_new_article_splices_its_line_into_the_registry(
