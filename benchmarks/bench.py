@@ -474,17 +474,19 @@ class Run:
     tree_mb: float  # sampled sum over the child's process tree
     code: int
     output: str
+    pss_mb: float = 0.0  # sampled sum of the tree's proportional set sizes (shared pages split)
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Sum of VmRSS over `pid` and its descendants (Linux /proc), 0 if unknown."""
+def _tree_rss_kb(pid: int, field: bytes = b"VmRSS:", file: str = "status") -> int:
+    """Sum of VmRSS (or another field of another /proc file) over `pid` and its descendants
+    (Linux /proc), 0 if unknown."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            with Path(f"/proc/{current}/status").open("rb") as status:
+            with Path(f"/proc/{current}/{file}").open("rb") as status:
                 for line in status:
-                    if line.startswith(b"VmRSS:"):
+                    if line.startswith(field):
                         total += int(line.split()[1])
                         break
             for task in Path(f"/proc/{current}/task").iterdir():
@@ -495,6 +497,12 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
+def _tree_pss_kb(pid: int) -> int:
+    """Sum of Pss over the tree: a page that forked workers share with the build counts once in
+    all, where VmRSS counts it in each (a worker forked from a 320 MB build shows 320 MB)."""
+    return _tree_rss_kb(pid, b"Pss:", "smaps_rollup")
+
+
 def measure(command: list[str], cwd: Path) -> Run:
     env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryFile() as out:
@@ -502,13 +510,17 @@ def measure(command: list[str], cwd: Path) -> Run:
         process = subprocess.Popen(
             command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
-        peak_tree = 0
+        peak_tree = peak_pss = 0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak_tree
+            nonlocal peak_tree, peak_pss
+            count = 0
             while not done.wait(0.05):
                 peak_tree = max(peak_tree, _tree_rss_kb(process.pid))
+                if count % 4 == 0:  # each a walk of the page tables: every 0.2 s
+                    peak_pss = max(peak_pss, _tree_pss_kb(process.pid))
+                count += 1
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -519,7 +531,7 @@ def measure(command: list[str], cwd: Path) -> Run:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
-    return Run(seconds, usage.ru_maxrss / 1024, peak_tree / 1024, process.returncode, output)
+    return Run(seconds, usage.ru_maxrss / 1024, peak_tree / 1024, process.returncode, output, peak_pss / 1024)
 
 
 @dataclass
@@ -541,6 +553,10 @@ class Result:
     @property
     def tree_mb(self) -> float | None:
         return max(r.tree_mb for r in self.runs) if self.runs and not self.error else None
+
+    @property
+    def pss_mb(self) -> float | None:
+        return max(r.pss_mb for r in self.runs) if self.runs and not self.error else None
 
 
 def log(message: str) -> None:
@@ -576,7 +592,11 @@ def repeat(
         log(
             f"[{result.size:,}] {result.name} run {number}/{runs}: {run.seconds:.2f} s, "
             f"{run.peak_mb:.0f} MB"
-            + (f" (tree {run.tree_mb:.0f} MB)" if run.tree_mb > run.peak_mb * 1.05 else "")
+            + (
+                f" (tree {run.tree_mb:.0f} MB, PSS {run.pss_mb:.0f} MB)"
+                if run.tree_mb > run.peak_mb * 1.05
+                else ""
+            )
         )
     return result
 
@@ -975,7 +995,7 @@ def table(results: list[Result], hugo_note: str | None, runs: int) -> str:
                 continue
             peak = f"{r.peak_mb:.0f}"
             if r.tree_mb and r.tree_mb > r.peak_mb * 1.05:
-                peak += f" (tree {r.tree_mb:.0f})"
+                peak += f" (tree {r.tree_mb:.0f}, PSS {r.pss_mb:.0f})"
             lines.append(f"{size:>8,}  {r.name:<36} {r.seconds:>9.2f} {peak:>9}  {len(r.runs):>4}  {r.note}")
         if hugo_note and not _get(results, size, "hugo"):
             lines.append(f"{size:>8,}  hugo: unavailable ({hugo_note})")
