@@ -31,19 +31,48 @@ _BLOCKS = frozenset({
 
 
 def body_html(body: str, body_format: BodyFormat) -> str:
-    """The body as (unsanitised) HTML: Markdown rendered, plain paragraphs wrapped."""
+    """The body as (unsanitised) HTML: Markdown rendered, plain paragraphs wrapped.
+
+    Character references to what XML cannot carry are removed first, as `xml_safe` removes the
+    characters themselves (Markdown and HTML decode `&#1;` into U+0001, which no feed can hold).
+    """
     if body_format == "markdown":
         import cmarkgfm
         from cmarkgfm.cmark import Options
 
         return str(
             cmarkgfm.markdown_to_html_with_extensions(
-                body, options=Options.CMARK_OPT_UNSAFE, extensions=_MARKDOWN_EXTENSIONS
+                without_forbidden_references(body),
+                options=Options.CMARK_OPT_UNSAFE,
+                extensions=_MARKDOWN_EXTENSIONS,
             )
         )
     if body_format == "html":
-        return body
+        return without_forbidden_references(body)
     return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in body.split("\n\n") if p)
+
+
+def without_forbidden_references(markup: str) -> str:
+    """HTML or Markdown without numeric character references to characters XML 1.0 forbids
+    (C0 controls but tab, LF and CR; U+FFFE; U+FFFF), which HTML and Markdown would decode.
+
+    In a Markdown code span such a reference is literal text, and goes too. cmark-gfm writes
+    U+FFFE and U+FFFF as single bytes that are not UTF-8 (utf8proc's encoder), and failed on them.
+    """
+    if "&#" not in markup:
+        return markup
+    return _REFERENCE.sub(_unless_forbidden, markup)
+
+
+def _unless_forbidden(reference: re.Match[str]) -> str:
+    hexadecimal, decimal = reference.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    forbidden = (0 < code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or code in (0xFFFE, 0xFFFF)
+    return "" if forbidden else reference.group(0)
+
+
+_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?")
+"""A numeric character reference (HTML decodes one without its `;` too)."""
 
 
 def sanitise(fragment: str, base_url: str) -> str:
@@ -81,7 +110,7 @@ def opening_paragraphs(body: str, body_format: BodyFormat, enough: int) -> list[
     the source: at most twice the text needed, doubled until it suffices.
     """
     if body_format == "html":
-        return paragraphs_text(_harmless(body))
+        return paragraphs_text(_harmless(body_html(body, body_format)))
     blocks = body.split("\n\n")
     taken, length, size = 0, 0, 4 * enough
     while True:
@@ -105,6 +134,12 @@ def _harmless(fragment: str) -> str:
 
 def paragraphs_text(fragment: str) -> list[str]:
     """The plain text of each `<p>` of an HTML fragment (or of the whole, if it has none)."""
+    texts = _plain_paragraphs_text(fragment)
+    return texts if texts is not None else _parsed_paragraphs_text(fragment)
+
+
+def _parsed_paragraphs_text(fragment: str) -> list[str]:
+    """`paragraphs_text` of any fragment, by parsing it."""
     root = _parse(fragment)
     if root is None:
         return []
@@ -112,6 +147,40 @@ def paragraphs_text(fragment: str) -> list[str]:
     if not texts and (whole := _text(root)):
         texts = [whole]
     return texts
+
+
+def _plain_paragraphs_text(fragment: str) -> list[str] | None:
+    """`paragraphs_text` of a fragment of bare `<p>`s holding text and inline elements only (what
+    a summary's Markdown opening mostly is, once sanitised), read without a parser; else None.
+
+    Half a summary's time went to lxml's parse and walk. A `<br>` reads as a space, as it does in
+    `_parse`; any other inline tag as nothing; the text's character references are decoded.
+    """
+    texts: list[str] = []
+    at = 0
+    for match in _PLAIN_PARAGRAPH.finditer(fragment):
+        if fragment[at : match.start()].strip():
+            return None  # something between paragraphs (text, or another element)
+        at = match.end()
+        inner = _INLINE_TAG.sub("", _BREAK.sub(" ", match.group(1)))
+        if text := one_line(html.unescape(inner)):
+            texts.append(text)
+    if fragment[at:].strip() or not texts:
+        return None  # none at all, or all empty: the whole fragment's text, the general way
+    return texts
+
+
+_INLINE = (
+    "a|abbr|b|bdi|bdo|br|cite|code|del|dfn|em|i|img|ins|kbd|mark|q|s|samp|small|span|strike|strong"
+    "|sub|sup|time|tt|u|var"
+)
+_INLINE_TAG = re.compile(rf'</?(?:{_INLINE})(?=[\s/>])(?:[^>"]++|"[^"]*+")*+>')
+"""An inline element's start or end tag; its attributes are quoted with `"` (as nh3 writes them)."""
+_BREAK = re.compile(r'<br(?=[\s/>])(?:[^>"]++|"[^"]*+")*+>')
+_PLAIN_PARAGRAPH = re.compile(rf'<p>((?:[^<]++|</?(?:{_INLINE})(?=[\s/>])(?:[^>"]++|"[^"]*+")*+>)*+)</p>')
+"""A bare `<p>` of text and inline tags. Possessive (`++`, `*+`): a paragraph that is not one fails
+at once, where backtracking would try every way to split its text (hostile input could make that
+take minutes)."""
 
 
 def _parse(fragment: str) -> etree._Element | None:
@@ -146,5 +215,5 @@ def plain_text(fragment: str) -> str:
     """Text with any markup removed, on one line (for summaries that may be given as HTML)."""
     if not _TAG.search(fragment):
         return one_line(fragment)
-    root = _parse(fragment)
+    root = _parse(without_forbidden_references(fragment))
     return _text(root) if root is not None else ""

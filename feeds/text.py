@@ -23,6 +23,8 @@ def _c1_table() -> dict[int, str | None]:
 
 _C1 = _c1_table()
 _HAS_C1 = re.compile("[\x80-\x9f]")
+_SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Any character `xml_safe` changes (either kind): one scan finds that nearly every text has none."""
 
 
 def xml_safe(text: str) -> str:
@@ -34,6 +36,8 @@ def xml_safe(text: str) -> str:
     that punctuation: they are turned into it here (as browsers do), or removed where
     Windows-1252 has nothing at that code.
     """
+    if _SUSPECT.search(text) is None:
+        return text
     text = _NOT_XML.sub("", text)
     return text.translate(_C1) if _HAS_C1.search(text) else text
 

@@ -279,3 +279,69 @@ def test_the_text_of_paragraphs_reads_the_same_without_the_url_filter(fragment: 
     from feeds.content import _harmless
 
     assert paragraphs_text(_harmless(fragment)) == paragraphs_text(sanitise(fragment, "https://invalid/"))
+
+
+_INLINE_PARTS = st.sampled_from([
+    "<a href='/x' title='a > b'>", '<a href="/y?q=&quot;">', "</a>", "<em>", "</em>", "<strong>",
+    "</strong>", "<code>", "</code>", "<br>", "<br/>", "<img src=/i alt=Alt>", "<span lang=uk>", "</span>",
+    "<script>s()</script>", "<!-- c -->", "&amp;", "&lt;p&gt;", "&nbsp;", "&#1;", "Text. ", "Київ ",
+    "\n", " ", "a>b", "x",
+])  # fmt: skip
+_PARAGRAPHS = st.lists(
+    st.one_of(
+        st.lists(_INLINE_PARTS, max_size=12).map(lambda parts: "<p>" + "".join(parts) + "</p>"),
+        st.sampled_from(["\n", " ", "<ul><li>x</li></ul>", "stray", "<p title='t'>y</p>", "<h2>h</h2>"]),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@given(_PARAGRAPHS)
+def test_plain_paragraphs_read_without_a_parser_as_with_one(fragment: str) -> None:
+    """The shortcut for bare paragraphs of inline text gives what parsing gives, or declines."""
+    from feeds.content import _harmless, _parsed_paragraphs_text, _plain_paragraphs_text
+
+    clean = _harmless(body_html(fragment, "html"))  # as bodies reach it
+    shortcut = _plain_paragraphs_text(clean)
+    assert shortcut is None or shortcut == _parsed_paragraphs_text(clean)
+
+
+def test_bare_paragraphs_of_inline_text_take_the_shortcut() -> None:
+    from feeds.content import _plain_paragraphs_text
+
+    fragment = '<p>One <a href="/x" title="a > b">link</a><br>two &amp; <em>three</em>.</p>\n<p>Four</p>'
+    assert _plain_paragraphs_text(fragment) == ["One link two & three.", "Four"]
+    assert _plain_paragraphs_text("<p>One</p><ul><li>two</li></ul>") is None  # a list: parsed
+    assert _plain_paragraphs_text("<p></p>") is None  # no text at all: the whole, parsed
+
+
+def _xml_safe_by_two_scans(text: str) -> str:
+    from feeds.text import _C1, _NOT_XML
+
+    return _NOT_XML.sub("", text).translate(_C1)
+
+
+@given(st.text())
+def test_xml_safe_changes_what_it_always_changed(text: str) -> None:
+    assert xml_safe(text) == _xml_safe_by_two_scans(text)
+
+
+@pytest.mark.parametrize(
+    ("markup", "kept"),
+    [
+        ("a&#1;b&#x1f;c&#11;d", "abcd"),
+        ("&#xFFFE;&#65535;&#x0fffe;&#2", ""),
+        ("tab&#9;lf&#10;cr&#13;", "tab&#9;lf&#10;cr&#13;"),  # what XML allows stays
+        ("&#0; &#xD800; &#x1FFFE; &#128; &amp; &#x41;", "&#0; &#xD800; &#x1FFFE; &#128; &amp; &#x41;"),
+    ],
+)
+def test_references_to_what_xml_forbids_are_removed(markup: str, kept: str) -> None:
+    from feeds.content import without_forbidden_references
+
+    assert without_forbidden_references(markup) == kept
+
+
+def test_bodies_and_summaries_with_such_references_give_text_xml_can_carry() -> None:
+    assert body_html("a &#xFFFE; b &#1; c", "markdown") == "<p>a  b  c</p>\n"  # cmark-gfm failed on it
+    assert "\x01" not in sanitise(body_html("<p>a &#1; b</p>", "html"), BASE)
+    assert plain_text("a &#1; <b>b</b>") == "a b"  # was "": the parser refused the control

@@ -193,6 +193,34 @@ def _cases() -> Iterator[Case]:
         title="Controls in a Markdown body",
         keep=("KEEP-1 [",),
     )
+    references = "&#1;&#x1F;&#11;&#xFFFE;&#65535;&#x0fffe;"
+    yield Case(
+        "control-references.md",
+        _md(
+            "title: Character references to controls",
+            f"KEEP-1 [{references}] KEEP-2\n\n<p>KEEP-3 raw HTML [&#2;&#xffff] KEEP-4</p>\n",
+        ),
+        "clean",
+        "numeric references to C0 controls and U+FFFE/U+FFFF in a Markdown body (cmark-gfm decodes"
+        " them into what XML forbids, and wrote U+FFFE as bytes that are not UTF-8)",
+        title="Character references to controls",
+        keep=("KEEP-1 [] KEEP-2", "KEEP-3 raw HTML [] KEEP-4"),
+    )
+    yield Case(
+        "html-control-references.json",
+        json.dumps(
+            {
+                "title": "Character references in HTML",
+                "date": "2022-09-01T11:00:00+03:00",
+                "summary": f"<b>Summary</b> [{references}] end",
+                "content_html": f"<p>KEEP-1 [{references}&#3] KEEP-2</p>",
+            }
+        ).encode(),
+        "clean",
+        "numeric references to C0 controls and U+FFFE/U+FFFF in an HTML body and an HTML summary",
+        title="Character references in HTML",
+        keep=("KEEP-1 [] KEEP-2",),
+    )
     yield Case(
         "c0-controls-yaml.md",
         _md(f"title: raw{chr(1)}control\ndate: 2022-09-01"),
