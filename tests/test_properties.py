@@ -295,7 +295,8 @@ _TRICKY = [
     "<b>bold</b>", "<p>", "</p>", "<a href='javascript:x'>", "<img src=x onerror=y>", "\x00", "\x08",
     "\x0b", "\x1f", "\x7f", "\x85", "\x9d", "\ud7ff", "\ufeff", "\ufffe", "\uffff", "\U0001f600",
     "\u2028", "\r", "\r\n", "\n", "\n\n", "\t", " ", "\xa0", "# ", "* ", "Read also: ", "---",
-    "Read the original article on ", "é", "ї", "你好", "word", ".",
+    "Read the original article on ", "é", "ї", "你好", "word", ".", "&#1;", "&#x1F;", "&#xFFFE;", "&#65535;",
+    "`",
 ]  # fmt: skip
 tricky_text = st.one_of(st.text(), st.lists(st.sampled_from(_TRICKY), max_size=12).map("".join))
 _EARLIEST = datetime(1800, 1, 1)  # before 1924 Kyiv's offsets have seconds: such times are given in UTC
