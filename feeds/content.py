@@ -174,10 +174,12 @@ _INLINE = (
     "a|abbr|b|bdi|bdo|br|cite|code|del|dfn|em|i|img|ins|kbd|mark|q|s|samp|small|span|strike|strong"
     "|sub|sup|time|tt|u|var"
 )
-_INLINE_TAG = re.compile(rf'</?(?:{_INLINE})(?=[\s/>])(?:[^>"]++|"[^"]*+")*+>')
-"""An inline element's start or end tag; its attributes are quoted with `"` (as nh3 writes them)."""
-_BREAK = re.compile(r'<br(?=[\s/>])(?:[^>"]++|"[^"]*+")*+>')
-_PLAIN_PARAGRAPH = re.compile(rf'<p>((?:[^<]++|</?(?:{_INLINE})(?=[\s/>])(?:[^>"]++|"[^"]*+")*+>)*+)</p>')
+_REST_OF_TAG = r'(?=[\s/>])(?:[^>"]++|"[^"]*+")*+>'
+"""After a tag's name: its attributes, quoted with `"` (as nh3 writes them), and the `>`."""
+_INLINE_TAG_TEXT = rf"</?(?:{_INLINE}){_REST_OF_TAG}"
+_INLINE_TAG = re.compile(_INLINE_TAG_TEXT)
+_BREAK = re.compile(rf"<br{_REST_OF_TAG}")
+_PLAIN_PARAGRAPH = re.compile(rf"<p>((?:[^<]++|{_INLINE_TAG_TEXT})*+)</p>")
 """A bare `<p>` of text and inline tags. Possessive (`++`, `*+`): a paragraph that is not one fails
 at once, where backtracking would try every way to split its text (hostile input could make that
 take minutes)."""
