@@ -410,6 +410,7 @@ def _as_feedparser_shows(title: str) -> set[str]:
 @example(files={"articles/a.md": b'---\ntitle: "\\x93quoted\\x94 \\x81"\n---\nx'})
 @example(files={"articles/a.md": '---\ntitle: "cafÃ©"\n---\nx'.encode()})
 @example(files={"articles/00.md": "---\ndate: '2000-01-01T00:00:00'\nid: Â¡\ntitle: '0'\n---\n".encode()})
+@example(files={"articles/00.json": b'[{"title": "0"}, {"title": "00", "date": 0, "id": "0"}]'})
 def test_every_built_feed_is_well_formed_with_unique_ids_and_true_titles(files: dict[str, bytes]) -> None:
     result = _build(files)
     assert len({entry.id for entry in result.entries}) == len(result.entries)

@@ -163,6 +163,26 @@ def test_a_bad_record_among_good_ones() -> None:
     ]
 
 
+def test_a_record_named_like_an_earlier_one_of_its_file_is_an_error() -> None:
+    """One record's title is another's id: one key would name both (the second's entry was
+    taken for the first, and the whole build failed: found by the property tests)."""
+    results = _json([{"title": "0"}, {"title": "00", "id": "0"}, {"slug": "0", "title": "Z"}, {"title": "1"}])
+    assert [type(r) for r in results] == [Article, ArticleError, ArticleError, Article]
+    assert [r.key for r in _articles(results)] == [f"{JSON}#0", f"{JSON}#1"]
+    assert str(results[1]) == (
+        "articles/a.json: error: is named '0' like an earlier record of this file (records are"
+        " named by id, else slug, else title): give it an id of its own"
+    )
+
+
+def test_json_lines_with_one_id_twice_name_the_first_line() -> None:
+    results = _lines('{"id": "u:1", "title": "A"}', '{"title": "B"}', '{"id": "u:1", "title": "C"}')
+    assert [a.title for a in _articles(results)] == ["A", "B"]
+    assert [str(r) for r in results if isinstance(r, ArticleError)] == [
+        "articles/w.jsonl:3: error: duplicate id 'u:1' (also used by line 1 of this file)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "named"),
     [(b"3", "a number"), (b"true", "true/false"), (b"null", "nothing"), (b'"text"', "text")],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from feeds.errors import ArticleError, type_name
+from feeds.errors import ArticleError, quoted, type_name
 from feeds.model import Article
 from feeds.read.fields import article_fields, make_article, record_body
 from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, decode
@@ -26,7 +26,7 @@ def read_json(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Artic
         raise ArticleError(source.path, "holds no records")
     # Records of a list are keyed by their id (else slug, else title) even when the list has
     # one: a second record added later must not change the first one's key.
-    return [_record(source, record, None, single=False) for record in document]
+    return _distinct(source.path, [_record(source, record, None, single=False) for record in document])
 
 
 def read_json_lines(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list[Article | ArticleError]:
@@ -42,7 +42,35 @@ def read_json_lines(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> list
             results.append(exc)
     if not results:
         raise ArticleError(source.path, "holds no records")
-    return results
+    return _distinct(source.path, results)
+
+
+def _distinct(path: str, results: list[Article | ArticleError]) -> list[Article | ArticleError]:
+    """The records, each under a key of its own: a later record keyed as an earlier one is an error.
+
+    A key names one article in the registry, in the build's state and in every stage that
+    finds an entry by it. Keyed twice (one record's title the other's id), the second
+    record's entry was taken for the first, and the whole build failed its own feed check
+    (one id twice in every feed).
+    """
+    first: dict[str, Article] = {}
+    distinct: list[Article | ArticleError] = []
+    for result in results:
+        if isinstance(result, Article) and (earlier := first.setdefault(result.key, result)) is not result:
+            result = ArticleError(path, _keyed_twice(result, earlier), result.line)
+        distinct.append(result)
+    return distinct
+
+
+def _keyed_twice(record: Article, earlier: Article) -> str:
+    where = "an earlier record" if earlier.line is None else f"line {earlier.line}"
+    if record.id is not None and record.id == earlier.id:
+        return f"duplicate id {quoted(record.id)} (also used by {where} of this file)"
+    name = record.key.partition("#")[2]
+    return (
+        f"is named {quoted(name)} like {where} of this file (records are named by id, else slug,"
+        " else title): give it an id of its own"
+    )
 
 
 def _record(source: SourceFile, record: Any, line: int | None, *, single: bool) -> Article | ArticleError:
