@@ -107,7 +107,7 @@ def rebuild(
         return None
     if not state.registry_unchanged(config.registry_path):
         return None
-    found, removed, before = _changed_files(state, scanned)
+    found, removed, before = _changed_files(state, scanned, relink=state.moved(config.articles_dir))
     changed = _absorb_touched(state, found, before, workers, lock)
     due = [file for (file,) in state.execute(_DUE, (now.timestamp(),))]
     if not changed and not removed and not due and (quiet := _quiet(config, state)) is not None:
@@ -132,12 +132,17 @@ Before = dict[str, tuple[FileState, str | None]]
 """Per changed file that the last build read: the status it read it under, and its bytes' hash."""
 
 
-def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[str], Before]:
+def _changed_files(
+    state: State, scanned: Scan, *, relink: bool = False
+) -> tuple[list[FoundFile], list[str], Before]:
     """The files new or changed since the last build, the keys of those gone, and what the last
     build knew of the changed ones.
 
-    Only the folders whose hash moved are compared file by file."""
-    if scanned.changed is not None:  # found by bisection: a watcher's scan is 100,000 files
+    Only the folders whose hash moved are compared file by file. `relink`: the articles folder
+    has moved since, so every file that may be a link is changed too (whether it leads inside
+    the folder is judged where the folder is now).
+    """
+    if scanned.changed is not None and not relink:  # found by bisection: a watcher's scan is 100,000 files
         changed, removed = [], []
         for key in sorted(scanned.changed):
             at = file_position(scanned.files, key)
@@ -153,6 +158,8 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
         return changed, removed, before
     hashes = state.folders()
     folders = {f for f in hashes.keys() | scanned.folders.keys() if hashes.get(f) != scanned.folders.get(f)}
+    if relink:
+        folders |= hashes.keys()  # a folder new since has a hash of its own
     known: Before = {}
     for folder in sorted(folders):
         rows = state.execute(f"{_KNOWN} WHERE key >= ? AND key < ?", (folder, folder + "\U0010ffff"))
@@ -169,6 +176,8 @@ def _changed_files(state: State, scanned: Scan) -> tuple[list[FoundFile], list[s
             elif old[0] != file.state:
                 changed.append(file)
                 before[file.key] = old
+            elif relink and file.link:  # read again, not taken as touched (`_absorb_touched`)
+                changed.append(file)
     return sorted(changed), sorted(known), before
 
 

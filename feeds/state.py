@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import operator
+import os
 import pickle
 import sqlite3
 import sys
@@ -126,9 +127,13 @@ row in random order (at 100,000 articles, the whole save took 17 s so, 28 s befo
 
 
 def state_key(config: SiteConfig) -> str:
-    """The configuration and this package's code, hashed: what every stored value depends on."""
-    # The site folder by where it is, however the command line spelled it.
-    settings = repr(dataclasses.replace(config, root=config.root.resolve()))
+    """The configuration and this package's code, hashed: what every stored value depends on.
+
+    Not where the site folder is: the state holds paths inside it (its folders must be), so a
+    site moved, or its cache restored into another folder (a CI runner's workspace), keeps
+    its state. Links are judged again where the articles folder has moved (`State.moved`).
+    """
+    settings = repr(dataclasses.replace(config, root=Path()))
     digest = hashlib.blake2b(f"{FORMAT}\0{settings}".encode(), digest_size=16)
     package = Path(__file__).parent
     for source in sorted(package.rglob("*.py")):
@@ -353,8 +358,22 @@ class State:
         self.set_meta("latest", latest)
         self.set_folders(folders)
         self.set_meta("settle_problems", settle_problems)
+        self.moved(config.articles_dir)
         self.count()
         self.remember_registry(config.registry_path, canonical=registry_canonical, known_hash=registry_hash)
+
+    def moved(self, articles_dir: Path) -> bool:
+        """Whether the articles folder was elsewhere when this state was written (the site was
+        moved, or its cache restored into another folder); the state then notes where it is.
+
+        The paths it holds are inside the articles folder and stay right; whether a link leads
+        inside that folder may not (`feeds.incremental` reads every link again).
+        """
+        place = os.fsencode(articles_dir.resolve())  # bytes: a name may not decode
+        if self.meta("articles_at") == place:
+            return False
+        self.set_meta("articles_at", place)
+        return True
 
     def folders(self) -> dict[str, str]:
         """The hash of each folder of articles as the last build scanned it (see `feeds.read.Scan`)."""

@@ -311,6 +311,56 @@ def _refused(*args: object, **kwargs: object) -> None:
     raise AssertionError("built from scratch")
 
 
+def test_a_clone_in_another_folder_with_the_cache_restored_reads_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same in another folder (a CI runner's second workspace, a site moved): the state
+    holds paths inside the site folder, so it serves wherever the site is."""
+    site = _site(tmp_path / "site")
+    _build(site)
+    before = published_files(site)
+    clone = tmp_path / "workspace@2" / "site"
+    shutil.copytree(
+        site, clone, copy_function=shutil.copy, ignore=shutil.ignore_patterns("public", ".feeds-cache")
+    )
+    for restored in ("public", ".feeds-cache"):
+        shutil.copytree(site / restored, clone / restored)
+    monkeypatch.setattr(feeds.build, "read_file", _unread)
+    monkeypatch.setattr(feeds.build, "_full_build", _refused)
+    outcome = _build(clone)
+    assert outcome.written is not None and outcome.written.changed == ()
+    assert published_files(clone) == before
+
+
+def test_links_are_judged_again_where_the_site_has_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link to an absolute path leads inside the articles folder in one place, outside it
+    in a copy: its status (its target's) says nothing of that."""
+    site = _site(tmp_path / "site", count=30)
+    shared = site / "articles" / ".shared"  # hidden: not read as an article of its own
+    shared.mkdir()
+    (shared / "linked.md").write_text(
+        "---\ntitle: Linked in\ndate: 2024-01-01T10:00:00Z\n---\n\nBody.\n", encoding="utf-8"
+    )
+    (site / "articles" / "linked.md").symlink_to(shared / "linked.md")
+    _build(site)
+    assert b"Linked in" in (site / "public" / "atom.xml").read_bytes()
+    moved = tmp_path / "moved"
+    shutil.copytree(site, moved, symlinks=True)  # the link still leads into the first folder
+    scratch = tmp_path / "scratch"
+    shutil.copytree(site, scratch, symlinks=True, ignore=shutil.ignore_patterns("public", ".feeds-cache"))
+    monkeypatch.setattr(feeds.build, "_full_build", _refused)
+    outcome = _build(moved)
+    assert [str(problem) for problem in outcome.result.problems] == [
+        "articles/linked.md: error: is a link to a file outside the articles folder; skipped"
+    ]
+    assert b"Linked in" not in (moved / "public" / "atom.xml").read_bytes()
+    monkeypatch.undo()
+    _build(scratch)
+    assert published_files(moved) == published_files(scratch)
+
+
 def test_an_edit_that_keeps_the_size_is_read_again(tmp_path: Path) -> None:
     site = _site(tmp_path / "site")
     _build(site)
