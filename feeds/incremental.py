@@ -59,6 +59,7 @@ from feeds.read import (
     FoundFile,
     Progress,
     Scan,
+    file_of,
     file_position,
     folder_of,
     in_folder,
@@ -79,7 +80,6 @@ from feeds.state import (
     OutputState,
     State,
     entry_topics,
-    file_of,
     file_state,
     pickled,
     unpickle,
@@ -369,7 +369,7 @@ class _Delta:
         for (key,) in self.state.execute("SELECT key FROM registry WHERE hash = ?", (draft.hash,)):
             if key in present:
                 continue
-            file = key.split("#", 1)[0]
+            file = file_of(key)
             if file in files or not self._stored(key):
                 return True
         return False

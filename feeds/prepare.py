@@ -25,6 +25,7 @@ from feeds.content import body_html, opening_paragraphs, plain_text, sanitise
 from feeds.dates import DateError, in_zone, parse_date
 from feeds.errors import ArticleError, Fail, Problem, Warn, quoted
 from feeds.model import Article, Author, Enclosure, Entry, Origin
+from feeds.read import file_of
 from feeds.registry import Record, Registry, content_hash
 from feeds.text import cut, one_line, xml_safe
 
@@ -177,7 +178,7 @@ def digest_all(
             drafts.append(digest(article, config, _warner(article, problems)))
         except ArticleError as exc:
             problems.append(exc.problem)
-            rejected.add(article.key.split("#", 1)[0])
+            rejected.add(file_of(article.key))
     return drafts, problems, rejected
 
 
@@ -202,7 +203,7 @@ def settle(
     vanished = {
         record.hash: record
         for key, record in sorted(registry.records.items())
-        if key not in present and key.split("#", 1)[0] not in unreadable
+        if key not in present and file_of(key) not in unreadable
     }
     entries: list[Entry] = []
     problems: list[Problem] = []
@@ -244,7 +245,7 @@ def settle(
         records[draft.key] = record
         entries.append(entry)
     for key, record in registry.records.items():
-        if key not in present and record.retired is None and key.split("#", 1)[0] not in unreadable:
+        if key not in present and record.retired is None and file_of(key) not in unreadable:
             records[key] = replace(record, retired=now)
     registry = Registry(MappingProxyType(records))
     return Prepared(tuple(entries), registry, tuple(problems), tuple(pending))
@@ -389,7 +390,7 @@ def _slug(article: Article, fail: Fail) -> str:
             raise fail(f"slug {quoted(given)} has no letters or digits to make a URL of")
         return str(slug)
     # One record of many shares its file's name: its title names it instead.
-    shared_file = "#" in article.key
+    shared_file = file_of(article.key) != article.key
     name = article.title if shared_file else _DATE_PREFIX.sub("", PurePosixPath(article.source).stem)
     slug = slugify(name, max_length=_SLUG_MAX)
     if not slug:  # nothing slugify can spell (emoji only, say): a stable name from the key

@@ -44,7 +44,7 @@ from feeds.config import SiteConfig
 from feeds.errors import Problem
 from feeds.model import Author, Enclosure, Entry, Feed, FeedFiles, Origin
 from feeds.prepare import Draft
-from feeds.read import FileState
+from feeds.read import FileState, file_of
 from feeds.registry import Record, record_times, registry_line
 from feeds.select import topic_names
 
@@ -472,11 +472,6 @@ _REGISTRY_HASH = "sha256"
 
 def open_state(config: SiteConfig) -> State:
     return State(config.cache_dir / STATE_FILE, state_key(config), config.topics)
-
-
-def file_of(key: str) -> str:
-    """The article file a registry key belongs to: `a.json#slug` -> `a.json`."""
-    return key.split("#", 1)[0]
 
 
 _PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"

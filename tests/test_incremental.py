@@ -451,6 +451,25 @@ def test_many_touched_files_are_hashed_in_worker_processes(
     _assert_as_from_scratch(site, tmp_path / "scratch", later)
 
 
+def test_an_article_whose_name_holds_a_hash_is_removed_and_edited_like_any_other(tmp_path: Path) -> None:
+    """`C#-tips.md` was stored as belonging to a file `C`: once removed, it stayed published."""
+    site = _site(tmp_path / "site", count=30)
+    sharp = site / "articles" / "C#-tips.md"
+    sharp.write_text("---\ntitle: Sharp\ndate: 2024-01-01T10:00:00Z\n---\n\nBody.\n", encoding="utf-8")
+    records = site / "articles" / "C#.json"
+    records.write_text('[{"title": "Listed", "date": "2024-01-02T10:00:00Z"}]', encoding="utf-8")
+    _build(site)
+    assert b"Sharp" in (site / "public" / "atom.xml").read_bytes()
+    records.write_text(
+        '[{"title": "Listed", "date": "2024-01-02T10:00:00Z", "summary": "New"}]', encoding="utf-8"
+    )
+    sharp.unlink()
+    later = NOW + timedelta(hours=1)
+    _build(site, now=later)
+    assert b"Sharp" not in (site / "public" / "atom.xml").read_bytes()
+    _assert_as_from_scratch(site, tmp_path / "scratch", later)
+
+
 def test_a_touched_symbolic_link_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where a link leads is checked as it is read: a link's bytes prove nothing about that."""
     site = _site(tmp_path / "site", count=30)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from feeds.read import read_articles
+import pytest
+
+from feeds.read import file_of, read_articles
 
 
 def _site(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
@@ -176,6 +178,36 @@ def test_a_file_name_that_is_not_utf8_is_an_error_for_that_file(tmp_path: Path) 
     assert [a.title for a in result.articles] == ["Fine"]
     assert [str(p) for p in result.problems] == [
         "articles/caf\\udce9.md: error: its name is not UTF-8 (byte 0xe9); rename it"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "file"),
+    [
+        ("a.md", "a.md"),
+        ("C#-tips.md", "C#-tips.md"),
+        ("2022/C#/notes.md", "2022/C#/notes.md"),
+        ("C#.json", "C#.json"),
+        ("a.json#slug", "a.json"),
+        ("C#.json#urn:x#1", "C#.json"),
+        ("w.JSONL#7", "w.JSONL"),
+        ("a.jsonl#b.json#c", "a.jsonl"),
+    ],
+)
+def test_the_file_of_a_key_is_cut_at_the_hash_that_ends_a_json_name(key: str, file: str) -> None:
+    """Only a JSON file's records are keyed `file#name`: a '#' in any other name is the name's."""
+    assert file_of(key) == file
+
+
+def test_a_name_holding_hash_in_a_file_is_read_as_itself_and_one_read_as_a_record_is_an_error(
+    tmp_path: Path,
+) -> None:
+    articles, root = _site(tmp_path, {"C#-tips.md": _md("Sharp"), "x.json#y.md": _md("Ambiguous")})
+    result = read_articles(articles, root)
+    assert [(a.key, a.title) for a in result.articles] == [("C#-tips.md", "Sharp")]
+    assert [str(p) for p in result.problems] == [
+        "articles/x.json#y.md: error: its path holds 'x.json#', which names a record of a JSON file;"
+        " rename it"
     ]
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, overload
 
-from feeds.errors import ArticleError, Problem
+from feeds.errors import ArticleError, Problem, quoted
 from feeds.model import Article
 from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, to_utf8
 
@@ -472,16 +472,38 @@ def folder_of(key: str) -> str:
     return head + slash
 
 
+def file_of(key: str) -> str:
+    """The article file a registry key belongs to: `a.json#slug` -> `a.json`; `C#-tips.md` itself.
+
+    Only the records of a JSON file are keyed `file#name` (`feeds.read.records`), and no
+    file is read whose path holds `.json#` or `.jsonl#` (`_name_error`): the file is the key
+    up to the first `#` that ends such a name, or the whole key.
+    """
+    at = key.find("#")
+    while at != -1:
+        if key[:at].lower().endswith(_RECORD_FILES):
+            return key[:at]
+        at = key.find("#", at + 1)
+    return key
+
+
+_RECORD_FILES = (".json", ".jsonl")
+"""The files whose articles are keyed `file#name`, one per record."""
+
+
 def _name_error(key: str) -> str | None:
-    """Why a file's name cannot be published, if it cannot: its bytes must be UTF-8.
+    """Why a file's name cannot be published, if it cannot: its bytes must be UTF-8, and it
+    must not read as a record of a JSON file (`file_of`).
 
     Python hands undecodable bytes of a name over as lone surrogates (PEP 383); no registry,
     URL or feed can carry those.
     """
     undecodable = next((c for c in key if "\udc80" <= c <= "\udcff"), None)
-    if undecodable is None:
-        return None
-    return f"its name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}); rename it"
+    if undecodable is not None:
+        return f"its name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}); rename it"
+    if "#" in key and file_of(key) != key:
+        return f"its path holds {quoted(file_of(key) + '#')}, which names a record of a JSON file; rename it"
+    return None
 
 
 @functools.cache

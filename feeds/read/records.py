@@ -7,6 +7,7 @@ from typing import Any
 
 from feeds.errors import ArticleError, quoted, type_name
 from feeds.model import Article
+from feeds.read import file_of
 from feeds.read.fields import article_fields, make_article, record_body
 from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, decode
 
@@ -66,7 +67,7 @@ def _keyed_twice(record: Article, earlier: Article) -> str:
     where = "an earlier record" if earlier.line is None else f"line {earlier.line}"
     if record.id is not None and record.id == earlier.id:
         return f"duplicate id {quoted(record.id)} (also used by {where} of this file)"
-    name = record.key.partition("#")[2]
+    name = record.key[len(file_of(record.key)) + 1 :]
     return (
         f"is named {quoted(name)} like {where} of this file (records are named by id, else slug,"
         " else title): give it an id of its own"
