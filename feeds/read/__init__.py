@@ -501,8 +501,8 @@ def _name_error(key: str) -> str | None:
     undecodable = next((c for c in key if "\udc80" <= c <= "\udcff"), None)
     if undecodable is not None:
         return f"its name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}); rename it"
-    if "#" in key and file_of(key) != key:
-        return f"its path holds {quoted(file_of(key) + '#')}, which names a record of a JSON file; rename it"
+    if "#" in key and (file := file_of(key)) != key:
+        return f"its path holds {quoted(file + '#')}, which names a record of a JSON file; rename it"
     return None
 
 
