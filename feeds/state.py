@@ -48,7 +48,7 @@ from feeds.read import FileState, file_of
 from feeds.registry import Record, record_times, registry_line
 from feeds.select import topic_names
 
-FORMAT = 3
+FORMAT = 4
 STATE_FILE = "state.sqlite"
 
 
@@ -96,8 +96,8 @@ CREATE TABLE files(key TEXT PRIMARY KEY, size INT, mtime INT, side_size INT, sid
                    articles INT, troubled INT, content TEXT, digest BLOB);
 CREATE TABLE entries(key TEXT PRIMARY KEY, file TEXT, pub REAL, id TEXT, slug TEXT, latest REAL,
                      fp TEXT, entry BLOB);
-CREATE TABLE members(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, key TEXT,
-                     PRIMARY KEY(kind, folded, key)) WITHOUT ROWID;
+CREATE TABLE members(kind TEXT, folded TEXT, pub REAL, id TEXT, key TEXT, name TEXT,
+                     PRIMARY KEY(kind, folded, pub, id DESC, key)) WITHOUT ROWID;
 CREATE TABLE topics(kind TEXT, folded TEXT, name TEXT, count INT,
                     PRIMARY KEY(kind, folded)) WITHOUT ROWID;
 CREATE TABLE heads(folder TEXT PRIMARY KEY, feed BLOB) WITHOUT ROWID;
@@ -113,17 +113,18 @@ CREATE INDEX files_troubled ON files(troubled) WHERE troubled;
 CREATE INDEX entries_order ON entries(pub, id DESC);
 CREATE INDEX entries_slug ON entries(slug);
 CREATE INDEX entries_id ON entries(id);
-CREATE INDEX entries_file ON entries(file);
 CREATE INDEX entries_latest ON entries(latest);
-CREATE INDEX members_order ON members(kind, folded, pub, id DESC);
-CREATE INDEX members_key ON members(key);
-CREATE INDEX pending_file ON pending(file);
 CREATE INDEX registry_id ON registry(id);
 CREATE INDEX registry_hash ON registry(hash);
-CREATE INDEX registry_file ON registry(file);
 """
 """Made after a build from scratch has filled the tables: an index built in one sort, not row by
 row in random order (at 100,000 articles, the whole save took 17 s so, 28 s before)."""
+
+
+OF_FILE = "key >= ?1 AND key < ?1 || '$' AND file = ?1"
+"""The rows of one article file (the first parameter), by a range of their keys: a file's keys
+are its path, or its path, '#' and a record's name (`feeds.read.file_of`), so no index by file
+is kept (at 100,000 articles, three fewer to sort and store)."""
 
 
 def state_key(config: SiteConfig) -> str:
@@ -294,8 +295,8 @@ class State:
     def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
         """Store entries with their fingerprints, and their topics (rows made as they are written).
 
-        In key order, the rows of both tables go in in the order they are stored (any order is
-        correct; a build from scratch gives them so)."""
+        In key order, the entries go in in the order they are stored (any order is correct; a
+        build from scratch gives them so); the topics' rows always do (`_member_rows`)."""
         entries = list(entries)
         published = [entry.published.timestamp() for entry, _ in entries]
         self.executemany(
@@ -513,16 +514,18 @@ def _digest_of(
 
 def _member_rows(
     entries: Sequence[Entry], published: Sequence[float], kinds: Sequence[str]
-) -> Iterator[tuple[str, str, str, float, str, str]]:
-    """The members rows of `entries`, topic by topic (and in the entries' order within one).
+) -> Iterator[tuple[str, str, float, str, str, str]]:
+    """The members rows of `entries`, in the table's order: topic by topic, oldest entry first.
 
-    The table is stored by topic, then entry key: at 100,000 articles its 450,000 rows went in
-    a third faster so than entry by entry (each into another topic's page). Only positions and
-    spellings are held meanwhile, not a row each.
+    The table is stored by topic, then by the feeds' order (its key serves as their index):
+    at 100,000 articles its 450,000 rows went in a third faster so than entry by entry (each
+    into another topic's page). Only positions and spellings are held meanwhile, not a row each.
     """
+    by_id = sorted(range(len(entries)), key=lambda at: entries[at].id, reverse=True)
+    in_order = sorted(by_id, key=published.__getitem__)  # stable: by id, newest first, within a time
     topics: dict[tuple[str, str], tuple[array[int], list[str]]] = {}
-    for at, entry in enumerate(entries):
-        for kind, folded, name in entry_topics(entry, kinds):
+    for at in in_order:
+        for kind, folded, name in entry_topics(entries[at], kinds):
             if (members := topics.get((kind, folded))) is None:
                 members = topics[kind, folded] = (array("l"), [])
             members[0].append(at)
@@ -530,7 +533,7 @@ def _member_rows(
     for (kind, folded), (positions, names) in sorted(topics.items()):
         for at, name in zip(positions, names, strict=True):
             entry = entries[at]
-            yield kind, folded, name, published[at], entry.id, entry.key
+            yield kind, folded, published[at], entry.id, entry.key, name
 
 
 def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str]]:

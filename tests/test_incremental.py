@@ -191,26 +191,28 @@ def test_a_new_article_adds_its_content_to_the_state_and_rewrites_no_other(tmp_p
 
 def test_topic_rows_are_stored_topic_by_topic_in_the_tables_order() -> None:
     """Each entry's topics, once each with its smallest spelling, given in the table's key order
-    (kind, folded name, entry key) when the entries come in key order."""
+    (kind, folded name, then the feeds' order: oldest first, the greater id first within a
+    second), whatever order the entries come in."""
+    same_time = datetime(2022, 9, 4, 14, 5, tzinfo=UTC)
     entries = [
-        make_entry(n, key=f"{n:03}.md", tags=tags, categories=cats, authors=authors)
-        for n, tags, cats, authors in [
-            (1, ("Kyiv", "kyiv", "Energy"), ("War",), (feeds.model.Author("Ann"),)),
-            (2, ("energy",), (), (feeds.model.Author("Bo"), feeds.model.Author("Ann"))),
-            (3, (), ("War", "Economy"), ()),
+        make_entry(n, key=f"{n:03}.md", tags=tags, categories=cats, authors=authors, published=when)
+        for n, tags, cats, authors, when in [
+            (5, ("energy",), ("War",), (), None),  # newest, first in key order
+            (1, ("Kyiv", "kyiv", "Energy"), ("War",), (feeds.model.Author("Ann"),), same_time),
+            (2, ("energy",), (), (feeds.model.Author("Bo"), feeds.model.Author("Ann")), same_time),
+            (3, (), ("War", "Economy"), (), None),
         ]
     ]
     published = [entry.published.timestamp() for entry in entries]
     rows = list(feeds.state._member_rows(entries, published, ("categories", "tags", "authors")))
-    expected = sorted(
-        (kind, folded, name, entry.published.timestamp(), entry.id, entry.key)
-        for entry in entries
-        for kind, folded, name in feeds.state.entry_topics(entry, ("categories", "tags", "authors"))
-    )
-    assert sorted(rows) == expected
-    assert [row[:2] + row[5:] for row in rows] == sorted(row[:2] + row[5:] for row in rows)
-    assert ("tags", "kyiv", "Kyiv", published[0], entries[0].id, "001.md") in rows  # once, "Kyiv" < "kyiv"
-    assert [row[5] for row in rows if row[:2] == ("tags", "energy")] == ["001.md", "002.md"]
+    assert sorted(rows, key=lambda row: row[:2]) == rows  # topic by topic
+    kyiv = ("tags", "kyiv", same_time.timestamp(), entries[1].id, "001.md", "Kyiv")
+    assert kyiv in rows  # once, with the smaller spelling ("Kyiv" < "kyiv")
+    assert len(rows) == 11
+    # Within a topic: by time, and by id, greatest first, within one time (e2 > e1).
+    assert [row[4] for row in rows if row[:2] == ("tags", "energy")] == ["002.md", "001.md", "005.md"]
+    assert [row[4] for row in rows if row[:2] == ("categories", "war")] == ["003.md", "001.md", "005.md"]
+    assert [row[4] for row in rows if row[:2] == ("authors", "ann")] == ["002.md", "001.md"]
 
 
 def test_a_new_article_splices_its_line_into_the_registry(
