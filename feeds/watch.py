@@ -142,7 +142,8 @@ def preload(config: SiteConfig) -> None:
 
 
 _SAMPLES = {
-    ".md": b"---\ntitle: Preloaded\ndate: Sept. 13, 2022 14:05 EEST\n---\n\n*Text.*\n",
+    # HTML in the Markdown: its summary is read through the sanitiser, which loads it.
+    ".md": b"---\ntitle: Preloaded\ndate: Sept. 13, 2022 14:05 EEST\n---\n\n*Text.* <b>Bold.</b>\n",
     ".txt": b"Preloaded\n\nText.\n",
     ".json": b'{"title": "Preloaded"}',
 }

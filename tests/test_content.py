@@ -306,6 +306,35 @@ def test_plain_paragraphs_read_without_a_parser_as_with_one(fragment: str) -> No
     assert shortcut is None or shortcut == _parsed_paragraphs_text(clean)
 
 
+_MARKDOWN_PARTS = st.sampled_from([
+    "Text. ", "Київ ", "*em* ", "**strong** ", "~~gone~~ ", "`code` ", "[link](/x) ", "[js](javascript:x) ",
+    "![alt](/i.png) ", "[ref][r] ", "\n[r]: /y\n", "&amp; ", "&lt;script&gt;s()&lt;/script&gt; ", "&nbsp;",
+    "&#169; ", "&quot;q&quot; ", '"q" ', "a > b ", "  \n", "\\\n", "\n", "\n\n", "\n\n# Head\n\n",
+    "\n\n> quoted\n\n", "\n\n- item\n- item\n\n", "\n\n1. one\n\n", "\n\n    indented code\n\n",
+    "\n\n```\nfenced\n```\n\n", "\n\n| a | b |\n|---|---|\n| c | d |\n\n", "\n\n---\n\n", "_",
+    "*", "[", "]", "(", ")", "!", "&", "#", "`",
+])  # fmt: skip
+
+
+@given(st.lists(_MARKDOWN_PARTS, max_size=30).map("".join))
+def test_markdown_without_html_reads_the_same_unsanitised(markdown: str) -> None:
+    """A summary's opening of Markdown that holds no `<` skips nh3 (`opening_paragraphs`):
+    cmark-gfm's own markup of it must read the same as the sanitised markup."""
+    from feeds.content import _harmless
+
+    assert "<" not in markdown
+    rendered = body_html(markdown, "markdown")
+    assert paragraphs_text(rendered) == paragraphs_text(_harmless(rendered))
+
+
+def test_markdown_with_html_is_read_from_the_sanitised_markup() -> None:
+    # Unsanitised, `<plaintext>` would make the rest of the markup text: "p</p> </body></html>".
+    from feeds.content import opening_paragraphs
+
+    assert opening_paragraphs("Intro <plaintext>p", "markdown", 200) == ["Intro"]
+    assert opening_paragraphs("Intro *x* [a](/b)", "markdown", 200) == ["Intro x a"]
+
+
 def test_bare_paragraphs_of_inline_text_take_the_shortcut() -> None:
     from feeds.content import _plain_paragraphs_text
 
