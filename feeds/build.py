@@ -300,8 +300,15 @@ def _full_build(
     state.begin_replace()
     store = state.put_file if storable else None
     gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store)
+    cache.files = {}  # every digest is in `gathered` now
     registry = load_registry(config.registry_path)
     settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
+    rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
+    # What the feeds need of the drafts and the old registry is in the entries now: freed before
+    # the feeds are selected and the render workers forked (at 100,000 articles, the build's
+    # peak went from 446 to 429 MB, its workers' from 770 to 747 MB).
+    gathered = replace(gathered, drafts=())
+    del registry
     problems = (*gathered.problems, *settled.problems)
     if strict and any(p.severity == "error" for p in problems):
         result = BuildResult(
@@ -317,7 +324,6 @@ def _full_build(
     content = CachedContent(config, gathered.fingerprints, cache.contents, workers, lock)
     feeds = with_content(select_feeds(settled.entries, config), content)
     heads = tuple(feed for feed in feeds if not feed.is_archive)
-    rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
 
     def new_registry() -> Iterable[bytes]:  # from the state's mirror once saved: the lines made once
         if store is None:
