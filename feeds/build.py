@@ -305,8 +305,8 @@ def _full_build(
     settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
     rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
     # What the feeds need of the drafts and the old registry is in the entries now: freed before
-    # the feeds are selected and the render workers forked (at 100,000 articles, the build's
-    # peak went from 446 to 429 MB, its workers' from 770 to 747 MB).
+    # the feeds are selected and the render workers forked (at 100,000 articles with their
+    # registry, as in a fresh clone, the peak went from 446 to 429 MB, the workers' from 770 to 747).
     gathered = replace(gathered, drafts=())
     del registry
     problems = (*gathered.problems, *settled.problems)
