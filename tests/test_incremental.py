@@ -472,6 +472,28 @@ def test_an_article_whose_name_holds_a_hash_is_removed_and_edited_like_any_other
     _assert_as_from_scratch(site, tmp_path / "scratch", later)
 
 
+def test_a_files_rows_are_its_own_though_other_names_sort_among_its_records(tmp_path: Path) -> None:
+    """A file's rows are found by a range of keys, from its name to its name and '$' (its records
+    are `name#record`): `w.json!x.md` and `w.json x.md` sort in that range and are not its rows."""
+    site = _site(tmp_path / "site", count=30)
+    records = site / "articles" / "w.json"
+    records.write_text('[{"title": "Listed", "date": "2024-01-02T10:00:00Z"}]', encoding="utf-8")
+    for name, title in (("w.json!x.md", "Bang"), ("w.json x.md", "Spaced")):
+        (site / "articles" / name).write_text(
+            f"---\ntitle: {title}\nslug: {title.lower()}\ndate: 2024-01-03T10:00:00Z\n---\n\nBody.\n",
+            encoding="utf-8",
+        )
+    _build(site)
+    records.write_text('[{"title": "Listed again", "date": "2024-01-02T10:00:00Z"}]', encoding="utf-8")
+    later = NOW + timedelta(hours=1)
+    _build(site, now=later)
+    records.unlink()
+    _build(site, now=later + timedelta(hours=1))
+    feed = (site / "public" / "atom.xml").read_bytes()
+    assert b"Bang" in feed and b"Spaced" in feed and b"Listed" not in feed
+    _assert_as_from_scratch(site, tmp_path / "scratch", later + timedelta(hours=1))
+
+
 def test_a_touched_symbolic_link_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where a link leads is checked as it is read: a link's bytes prove nothing about that."""
     site = _site(tmp_path / "site", count=30)
