@@ -287,3 +287,36 @@ def test_a_folder_swapped_for_a_named_pipe_is_skipped_not_waited_on(tmp_path: Pa
     assert not scanning.is_alive(), "the scan waited on a named pipe"
     ((scan, below),) = found  # type: ignore[misc]
     assert (scan.names, below) == ("", [])
+
+
+@pytest.mark.parametrize("by_descriptor", [True, False], ids=["through-the-open-folder", "by-path"])
+def test_each_files_status_is_its_own_and_its_sidecars_however_the_folder_is_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_descriptor: bool
+) -> None:
+    import feeds.read
+    from feeds.read import scan_folders
+
+    articles, _ = _site(
+        tmp_path,
+        {
+            "2023/a.txt": "Headline\n\nStand.\n",
+            "2023/a.toml": 'slug = "a"\n',
+            "2023/b.md": _md("A longer one, so that sizes differ"),
+            "c.md": _md("C"),
+        },
+    )
+    (articles / "2023/linked.md").symlink_to(articles / "c.md")
+    os.utime(articles / "2023/a.toml", ns=(1, 1_500_000_000_123_456_789))
+    monkeypatch.setattr(feeds.read, "_BY_DESCRIPTOR", by_descriptor)
+    found = list(scan_folders(articles).files)
+
+    def status(relative: str) -> tuple[int, int]:
+        known = (articles / relative).stat()  # through the link, as the reader will read it
+        return known.st_size, known.st_mtime_ns
+
+    assert [(f.key, f.link, (f.state.size, f.state.mtime_ns), f.state.sidecar) for f in found] == [
+        ("2023/a.txt", False, status("2023/a.txt"), (len('slug = "a"\n'), 1_500_000_000_123_456_789)),
+        ("2023/b.md", False, status("2023/b.md"), None),
+        ("2023/linked.md", True, status("c.md"), None),
+        ("c.md", False, status("c.md"), None),
+    ]
