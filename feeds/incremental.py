@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,9 +59,9 @@ from feeds.read import (
     FoundFile,
     Progress,
     Scan,
+    changed_in,
     file_of,
     file_position,
-    folder_of,
     in_folder,
 )
 from feeds.registry import Record, Registry, load_registry, registry_file, registry_spliced
@@ -151,38 +151,46 @@ def _changed_files(
                 changed.append(scanned.files[at])
             else:
                 removed.append(key)
-        before: Before = {}
-        for file in changed:
-            row = state.execute(f"{_KNOWN} WHERE key = ?", (file.key,)).fetchone()
-            if row is not None:
-                before[file.key] = (file_state(*row[1:5]), row[5])
-        return changed, removed, before
+        return changed, removed, _before(state, [file.key for file in changed])
     hashes = state.folders()
     folders = {f for f in hashes.keys() | scanned.folders.keys() if hashes.get(f) != scanned.folders.get(f)}
     if relink:
         folders |= hashes.keys()  # a folder new since has a hash of its own
-    known: Before = {}
+    changed, removed, known = [], [], []
     for folder in sorted(folders):
-        rows = state.execute(f"{_KNOWN} WHERE key >= ? AND key < ?", (folder, folder + "\U0010ffff"))
-        known.update(
-            (key, (file_state(size, mtime, side_size, side_mtime), content))
-            for key, size, mtime, side_size, side_mtime, content in rows
-            if folder_of(key) == folder
-        )
-    changed, before = [], {}
-    for folder in sorted(folders):
-        for file in in_folder(scanned.files, folder):
-            if (old := known.pop(file.key, None)) is None:
-                changed.append(file)
-            elif old[0] != file.state:
-                changed.append(file)
-                before[file.key] = old
-            elif relink and file.link:  # read again, not taken as touched (`_absorb_touched`)
-                changed.append(file)
-    return sorted(changed), sorted(known), before
+        # What the state knows of the folder's own files, in the form the scan packs them: only
+        # the files that differ are unpacked (at 100,000 articles, a new one and an edited one
+        # in two folders of 12,500 were found in 0.075 s, against 0.11 s unpacking them all).
+        rows = state.execute(_STATUSES, (folder, folder + "\U0010ffff", len(folder) + 1))
+        statuses = {row[0]: row[1:] for row in rows}
+        files, gone = changed_in(scanned.files, folder, statuses)
+        known += [file.key for file in files if file.key in statuses]
+        if relink:  # every file that may be a link is read again, not taken as touched (`_absorb_touched`)
+            files = sorted({*files, *(file for file in in_folder(scanned.files, folder) if file.link)})
+        changed += files
+        removed += gone
+    return sorted(changed), sorted(removed), _before(state, known)
 
 
-_KNOWN = "SELECT key, size, mtime, side_size, side_mtime, content FROM files"
+_STATUSES = (
+    "SELECT key, size, mtime, ifnull(side_size, -1), ifnull(side_mtime, 0) FROM files"
+    " WHERE key >= ?1 AND key < ?2 AND instr(substr(key, ?3), '/') = 0"
+)
+"""The files directly in a folder (?1, and ?1 followed by the last code point), with their status
+packed as a scan packs it (`packed_state`); ?3 is one more than the folder's length."""
+
+
+def _before(state: State, keys: Iterable[str]) -> Before:
+    """What the last build knew of those of the files that it read."""
+    before: Before = {}
+    for key in keys:
+        row = state.execute(_KNOWN, (key,)).fetchone()
+        if row is not None:
+            before[key] = (file_state(*row[:4]), row[4])
+    return before
+
+
+_KNOWN = "SELECT size, mtime, side_size, side_mtime, content FROM files WHERE key = ?"
 
 
 def _absorb_touched(

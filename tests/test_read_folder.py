@@ -320,3 +320,39 @@ def test_each_files_status_is_its_own_and_its_sidecars_however_the_folder_is_lis
         ("2023/linked.md", True, status("c.md"), None),
         ("c.md", False, status("c.md"), None),
     ]
+
+
+def test_the_changed_files_of_a_folder_are_found_from_its_packed_scan_as_from_a_list(tmp_path: Path) -> None:
+    from feeds.read import FolderFiles, changed_in, packed_state, scan_folders
+
+    articles, _ = _site(
+        tmp_path,
+        {
+            "2023/a.txt": "Headline\n\nStand.\n",
+            "2023/a.toml": 'slug = "a"\n',
+            "2023/b.md": _md("B"),
+            "2023/c.md": _md("C"),
+            "2023/d.md": _md("D"),
+            "2023/sub/e.md": _md("E"),
+            "2024/f.md": _md("F"),
+        },
+    )
+    before = {file.key: packed_state(file.state) for file in scan_folders(articles).files}
+    assert before["2023/a.txt"][2:] != (-1, 0) and before["2023/b.md"][2:] == (-1, 0)
+    os.utime(articles / "2023/a.toml", ns=(1, 1_000_000_000))  # only the sidecar: the .txt changed
+    (articles / "2023/c.md").write_text(_md("C, edited"), encoding="utf-8")
+    (articles / "2023/d.md").unlink()
+    (articles / "2023/new.md").write_text(_md("New"), encoding="utf-8")
+    known = {key: status for key, status in before.items() if key.startswith("2023/") and "/sub/" not in key}
+    known["2023/gone-before.md"] = (1, 2, -1, 0)
+
+    files = scan_folders(articles).files
+    assert isinstance(files, FolderFiles)
+    changed, gone = changed_in(files, "2023/", known)
+    assert [file.key for file in changed] == ["2023/a.txt", "2023/c.md", "2023/new.md"]
+    assert gone == ["2023/d.md", "2023/gone-before.md"]
+    assert files._all is None  # nothing unpacked but the changed files
+    assert changed == [file for file in files if file.key in {"2023/a.txt", "2023/c.md", "2023/new.md"}]
+    assert changed_in(list(files), "2023/", known) == (changed, gone)  # a watcher's list: the same
+    assert changed_in(files, "2023/", known) == (changed, gone)  # now unpacked: the same
+    assert changed_in(files, "2025/", {"2025/x.md": (1, 2, -1, 0)}) == ([], ["2025/x.md"])

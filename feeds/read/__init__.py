@@ -12,7 +12,7 @@ import hashlib
 import importlib
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, overload
@@ -237,6 +237,16 @@ class FileState(NamedTuple):
     sidecar: tuple[int, int] | None = None
 
 
+PackedState = tuple[int, int, int, int]
+"""A file's status as a scan packs it (`FolderScan.states`): size, mtime, and its sidecar's size and
+mtime (-1 and 0: no sidecar)."""
+
+
+def packed_state(state: FileState) -> PackedState:
+    side = state.sidecar
+    return (state.size, state.mtime_ns, -1, 0) if side is None else (state.size, state.mtime_ns, *side)
+
+
 class FoundFile(NamedTuple):
     key: str
     """Path inside the articles folder, `/`-separated: the file's registry key."""
@@ -321,6 +331,14 @@ class FolderFiles(Sequence[FoundFile]):
         scan = self._scans.get(prefix)
         return [] if scan is None else _unpacked(scan)
 
+    def changed_in(self, prefix: str, known: Mapping[str, PackedState]) -> tuple[list[FoundFile], list[str]]:
+        """`changed_in` of the folder of key prefix `prefix`."""
+        scan = self._scans.get(prefix)
+        if self._all is not None or scan is None:
+            return changed_in(self.in_folder(prefix), prefix, known)
+        present = {prefix + name for name in scan.names.split("\0")[:-1]}
+        return _unpacked(scan, known), sorted(known.keys() - present)
+
     def _files(self) -> list[FoundFile]:
         if self._all is None:
             found: list[FoundFile] = []
@@ -365,16 +383,49 @@ def in_folder(files: Sequence[FoundFile], folder: str) -> list[FoundFile]:
     return [file for file in files[start:end] if folder_of(file.key) == folder]
 
 
-def _unpacked(scan: FolderScan) -> list[FoundFile]:
+def changed_in(
+    files: Sequence[FoundFile], folder: str, known: Mapping[str, PackedState]
+) -> tuple[list[FoundFile], list[str]]:
+    """Of the files directly in `folder` ('' or e.g. '2022/'): those whose status is not the one
+    `known` gives by key (`packed_state`), new ones too; and the keys `known` has that are not
+    there. Both in path order.
+
+    Of a scan's files only the changed ones are unpacked: a rebuild after one new article at
+    100,000 files compares what the state knows with the folder's packed scan.
+    """
+    if isinstance(files, FolderFiles):
+        return files.changed_in(folder, known)
+    here = in_folder(files, folder)
+    changed = [file for file in here if known.get(file.key) != packed_state(file.state)]
+    return changed, sorted(known.keys() - {file.key for file in here})
+
+
+def _unpacked(scan: FolderScan, known: Mapping[str, PackedState] | None = None) -> list[FoundFile]:
+    """The scan's files; given `known`, only those whose status is not the one it gives by key."""
     new = tuple.__new__  # the tuples made without their Python constructors: 100,000 at a time
     prefix, base, states = scan.prefix, scan.base, scan.states
-    sides = zip(states[2::4], states[3::4], strict=True)
-    sidecars = [None if size < 0 else (size, mtime) for size, mtime in sides]
+    rows: Iterable[tuple[str, int, int, int, int, int]] = zip(
+        scan.names.split("\0")[:-1],
+        states[0::4],
+        states[1::4],
+        states[2::4],
+        states[3::4],
+        scan.links,
+        strict=True,
+    )
+    if known is not None:
+        rows = (row for row in rows if known.get(prefix + row[0]) != row[1:5])
     return [
-        new(FoundFile, (prefix + name, base + name, new(FileState, (size, mtime, sidecar)), link == 1))
-        for name, size, mtime, sidecar, link in zip(
-            scan.names.split("\0")[:-1], states[0::4], states[1::4], sidecars, scan.links, strict=True
+        new(
+            FoundFile,
+            (
+                prefix + name,
+                base + name,
+                new(FileState, (size, mtime, None if side_size < 0 else (side_size, side_mtime))),
+                link == 1,
+            ),
         )
+        for name, size, mtime, side_size, side_mtime, link in rows
     ]
 
 
