@@ -337,9 +337,19 @@ def inspect(plan: Plan, site: Path, kill: Kill) -> None:
     kill.temporaries = len(temporary_files(site))
 
 
+BEYOND_THE_END = 1.2
+"""How far past one timed build the kill moments of a whole build reach (`delays`)."""
+
+
 def delays(plan: Plan, kills: int, phase: str = "build") -> list[float]:
-    """`kills` moments spread evenly over one build's `phase`, the first at its start."""
-    return [plan.spans[phase] * number / kills for number in range(kills)]
+    """`kills` moments spread evenly over one build's `phase`, the first at its start.
+
+    Over a whole build, they reach a fifth beyond its timed end: the killed builds vary, and a
+    run whose builds all took a little longer than the timed ones had no kill after the registry
+    was written (2026-12-02). A kill after the end finds the build finished, which is harmless.
+    """
+    span = plan.spans[phase] * (BEYOND_THE_END if phase == "build" else 1.0)
+    return [span * number / kills for number in range(kills)]
 
 
 def run(plan: Plan, work: Path, kills: int, workers: int = 1, phase: str = "build") -> list[Kill]:
