@@ -3,9 +3,9 @@
 The kill loop is scripts/killtest.py's (run it for more kill points): a site built once
 with four articles in five, then `feeds build` on all of them, killed with SIGKILL at 50
 moments spread over one build's duration and a fifth past it, and at 10 more in the
-milliseconds it spends renaming files into place. After each kill every file is the old version or the new one,
-the registry is readable, and the next build gives exactly the bytes of a build that was
-never interrupted.
+milliseconds it spends renaming files into place. After each kill every file is the old
+version or the new one, the registry is readable, and the next build gives exactly the bytes
+of a build that was never interrupted.
 """
 
 from __future__ import annotations
