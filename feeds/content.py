@@ -17,9 +17,8 @@ if TYPE_CHECKING:
 # The libraries (cmark-gfm, nh3, lxml) are imported where they are used: a build that renders
 # no article (a rebuild with nothing changed) does not wait for them to load.
 
-# CommonMark (cmark-gfm, in C) with GitHub's tables and strikethrough; raw HTML is kept here and
-# made safe by `sanitise`, like every other HTML.
-_MARKDOWN_EXTENSIONS = ["table", "strikethrough"]
+# Markdown is CommonMark with GitHub's tables and strikethrough (`feeds.cmark`); raw HTML is kept
+# there and made safe by `sanitise`, like every other HTML.
 _URL_SCHEMES = {"http", "https", "mailto"}
 _URL_ATTRIBUTES = {"href", "src", "cite"}
 _TAG = re.compile(r"</?[A-Za-z!]")
@@ -37,16 +36,9 @@ def body_html(body: str, body_format: BodyFormat) -> str:
     characters themselves (Markdown and HTML decode `&#1;` into U+0001, which no feed can hold).
     """
     if body_format == "markdown":
-        import cmarkgfm
-        from cmarkgfm.cmark import Options
+        from feeds.cmark import markdown_html
 
-        return str(
-            cmarkgfm.markdown_to_html_with_extensions(
-                without_forbidden_references(body),
-                options=Options.CMARK_OPT_UNSAFE,
-                extensions=_MARKDOWN_EXTENSIONS,
-            )
-        )
+        return markdown_html(without_forbidden_references(body))
     if body_format == "html":
         return without_forbidden_references(body)
     return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in body.split("\n\n") if p)
