@@ -132,6 +132,35 @@ def test_parallel_and_serial_builds_give_the_same_bytes(
     assert published_files(serial) == published_files(parallel)
 
 
+def test_render_workers_forked_before_the_articles_are_read_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 100,000 articles they are forked so, not from a build process holding every entry.
+    serial, early = _site(tmp_path / "serial"), _site(tmp_path / "early")
+    _build(serial, workers=1)
+    forked: list[object] = []
+    sent: list[str] = []
+
+    def spied(files: int, workers: int | None, lock: int | None) -> object:
+        pool = _EARLY_RENDER_POOL(files, workers, lock)
+        assert pool is not None
+        submit, map_ = pool.submit, pool.map
+        pool.submit = lambda fn, *args: (sent.append(getattr(fn, "__name__", "")), submit(fn, *args))[1]  # type: ignore[method-assign]
+        pool.map = lambda fn, *args, **kw: (sent.append(fn.__name__), map_(fn, *args, **kw))[1]  # type: ignore[method-assign]
+        forked.append(pool)
+        return pool
+
+    monkeypatch.setattr(feeds.build, "EARLY_RENDER_FROM", 0)
+    monkeypatch.setattr(feeds.build, "early_render_pool", spied)
+    _build(early, workers=2)
+    assert published_files(early) == published_files(serial)
+    assert len(forked) == 1 and forked[0]._shutdown_thread  # type: ignore[attr-defined]
+    assert "_render_sent" in sent and "_file_contents" in sent  # the feeds and the heads' content
+
+
+_EARLY_RENDER_POOL = feeds.build.early_render_pool
+
+
 def test_a_rebuild_with_no_change_renders_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
