@@ -542,8 +542,10 @@ def _render_all(
         _RENDERING = ()
 
 
-EARLY_RENDER_FROM = 20_000
-"""From this many article files, a build from scratch forks its render workers before it reads."""
+EARLY_RENDER_FROM = 5_000
+"""From this many article files, a build from scratch forks its render workers before it reads
+(at 10,000 articles its processes peaked at 241-249 MB so, 307-311 MB forked late, in no more
+time; below, the workers would start for a render too short to need them)."""
 
 
 def early_render_pool(files: int, workers: int | None, lock: int | None) -> ProcessPoolExecutor | None:
