@@ -30,6 +30,7 @@ from feeds.prepare import Draft, Prepared, content_of, digest_all, settle
 from feeds.read import (
     FileState,
     Folder,
+    FolderFiles,
     FolderMap,
     FolderScan,
     FoundFile,
@@ -311,6 +312,8 @@ def _full_build(
     store = state.put_file if storable else None
     gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store)
     cache.files = {}  # every digest is in `gathered` now
+    if isinstance(scanned.files, FolderFiles):  # our own walk's (a watcher keeps its list)
+        scanned.files.release()  # at 100,000 articles, the build's peak 390 MB became 340 MB
     registry = load_registry(config.registry_path)
     settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
     rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives

@@ -356,3 +356,19 @@ def test_the_changed_files_of_a_folder_are_found_from_its_packed_scan_as_from_a_
     assert changed_in(list(files), "2023/", known) == (changed, gone)  # a watcher's list: the same
     assert changed_in(files, "2023/", known) == (changed, gone)  # now unpacked: the same
     assert changed_in(files, "2025/", {"2025/x.md": (1, 2, -1, 0)}) == ([], ["2025/x.md"])
+
+
+def test_a_released_scan_keeps_its_count_and_folders_and_refuses_its_files(tmp_path: Path) -> None:
+    from feeds.read import changed_in, in_folder, scan_folders
+
+    articles, _ = _site(tmp_path, {"2023/a.md": _md("A"), "b.md": _md("B")})
+    scanned = scan_folders(articles)
+    assert [file.key for file in scanned.files] == ["2023/a.md", "b.md"]
+    scanned.files.release()  # type: ignore[attr-defined]
+    assert len(scanned.files) == 2 and sorted(scanned.folders) == ["", "2023/"]
+    with pytest.raises(RuntimeError, match="released"):
+        list(scanned.files)
+    with pytest.raises(RuntimeError, match="released"):
+        in_folder(scanned.files, "2023/")
+    with pytest.raises(RuntimeError, match="released"):
+        changed_in(scanned.files, "2023/", {})
