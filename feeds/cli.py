@@ -7,6 +7,7 @@ rejected); 2 a usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 import time
@@ -26,12 +27,33 @@ from feeds.errors import BuildError, ConfigError, FeedsError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def _one_heap() -> None:
+    """Have glibc's malloc serve every thread from one heap, as Python's own allocator does.
+
+    It gives each thread a heap (an arena) of its own, which keeps much of what the thread
+    frees: at 100,000 articles the thread that saves the state while the feeds render left
+    22 MB more in the build's peak (292 MB with one heap, 314 MB without). Set before any
+    thread starts; elsewhere (another C library) nothing is done.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
+
+
+_M_ARENA_MAX = -8
+"""glibc's `mallopt` parameter for the most heaps (arenas) malloc makes."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # A build makes hundreds of thousands of small objects that live to its end (one scan
     # result, draft and entry per article) and almost no cycles: the collector's default
     # thresholds would traverse them again and again. Collect seldom; what is loaded now lives on.
     gc.set_threshold(100_000, 50, 100)
     gc.freeze()
+    _one_heap()
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
