@@ -234,7 +234,7 @@ def run_build(
             if not limited:
                 outcome = rebuild(config, now, state, scanned, strict, progress, workers, lock)
             if outcome is None:
-                early = early_render_pool(len(scanned.files), workers, lock)
+                early = early_render_pool(config, len(scanned.files), workers, lock)
                 try:
                     outcome = _full_build(
                         config, now, state, scanned, limited, strict, progress, workers, lock, early
@@ -551,30 +551,29 @@ EARLY_RENDER_FROM = 5_000
 time; below, the workers would start for a render too short to need them)."""
 
 
-def early_render_pool(files: int, workers: int | None, lock: int | None) -> ProcessPoolExecutor | None:
+def early_render_pool(
+    config: SiteConfig, files: int, workers: int | None, lock: int | None
+) -> ProcessPoolExecutor | None:
     """Render workers forked now, before this process holds the site's entries; None for a
     small site (or one worker).
 
     A forked worker maps every page of the process it is forked from. At 100,000 articles,
     this process holds every entry when the feeds are rendered (335 MB), and two workers
     forked then counted 636 MB more. Forked at the start, they are sent the feeds they
-    render instead (a chunk of jobs pickled: 0.14 ms a page of 50 entries), load the
-    renderers while the articles are read, and count 100 to 160 MB together: the build's
-    processes peaked at 543 MB, not 1,028 MB. They also make the head feeds' content.
+    render instead (a chunk of jobs pickled: 0.14 ms a page of 50 entries), load the readers
+    and renderers while the articles are read (`feeds.watch.preload`), and count 100 to 160 MB
+    together: the build's processes peaked at 543 MB, not 1,028 MB. They also make the head
+    feeds' content (reading those articles again).
     """
     count = workers or _cpus()
     if count < 2 or files < EARLY_RENDER_FROM:
         return None
+    from feeds.watch import preload  # it builds on this module
+
     pool = _pool(count, lock)
     for _ in range(count):  # the first submission forks every worker
-        pool.submit(_load_renderers)
+        pool.submit(preload, config)
     return pool
-
-
-def _load_renderers() -> None:
-    import feeds.check
-    import feeds.render.jsonfeed
-    import feeds.render.xml  # noqa: F401
 
 
 def _render_sent(jobs: bytes) -> list[tuple[str, bytes]]:

@@ -141,8 +141,8 @@ def test_render_workers_forked_before_the_articles_are_read_give_the_same_bytes(
     forked: list[object] = []
     sent: list[str] = []
 
-    def spied(files: int, workers: int | None, lock: int | None) -> object:
-        pool = _EARLY_RENDER_POOL(files, workers, lock)
+    def spied(config: object, files: int, workers: int | None, lock: int | None) -> object:
+        pool = _EARLY_RENDER_POOL(config, files, workers, lock)  # type: ignore[arg-type]
         assert pool is not None
         submit, map_ = pool.submit, pool.map
         pool.submit = lambda fn, *args: (sent.append(getattr(fn, "__name__", "")), submit(fn, *args))[1]  # type: ignore[method-assign]
