@@ -310,7 +310,7 @@ def _full_build(
     storable = all(_encodable(file.key) for file in scanned.files)  # else the state is cleared
     state.begin_replace()
     store = state.put_file if storable else None
-    gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store)
+    gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store, early)
     cache.files = {}  # every digest is in `gathered` now
     if isinstance(scanned.files, FolderFiles):  # our own walk's (a watcher keeps its list)
         scanned.files.release()  # at 100,000 articles, the build's peak 390 MB became 340 MB
@@ -546,24 +546,26 @@ def _render_all(
 
 
 EARLY_RENDER_FROM = 5_000
-"""From this many article files, a build from scratch forks its render workers before it reads
-(at 10,000 articles its processes peaked at 241-249 MB so, 307-311 MB forked late, in no more
-time; below, the workers would start for a render too short to need them)."""
+"""From this many article files, a build from scratch forks its workers before it reads
+(at 10,000 articles its processes peaked at 241-249 MB so, 307-311 MB with the render workers
+forked late, in no more time; below, the workers would start for a render too short to need them)."""
 
 
 def early_render_pool(
     config: SiteConfig, files: int, workers: int | None, lock: int | None
 ) -> ProcessPoolExecutor | None:
-    """Render workers forked now, before this process holds the site's entries; None for a
-    small site (or one worker).
+    """The build's workers forked now, before this process holds the site's entries; None for a
+    small site (or one worker). They read the articles, make the head feeds' content and render
+    every feed: the build forks no others.
 
     A forked worker maps every page of the process it is forked from. At 100,000 articles,
     this process holds every entry when the feeds are rendered (335 MB), and two workers
     forked then counted 636 MB more. Forked at the start, they are sent the feeds they
     render instead (a chunk of jobs pickled: 0.14 ms a page of 50 entries), load the readers
-    and renderers while the articles are read (`feeds.watch.preload`), and count 100 to 160 MB
-    together: the build's processes peaked at 543 MB, not 1,028 MB. They also make the head
-    feeds' content (reading those articles again).
+    and renderers at once (`feeds.watch.preload`), and count 100 to 160 MB together: the
+    build's processes peaked at 543 MB, not 1,028 MB. The two that read the articles were
+    forked apart, once the scan was held (85 MB), and counted 165 MB more while they read
+    (485 MB in all then, 320 MB with these reading).
     """
     count = workers or _cpus()
     if count < 2 or files < EARLY_RENDER_FROM:
@@ -765,12 +767,13 @@ def gather(
     workers: int | None = None,
     lock: int | None = None,
     store: Store | None = None,
+    early: ProcessPoolExecutor | None = None,
 ) -> Gathered:
     """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel).
 
     A file whose status moved but whose bytes did not (`same_content`) keeps its digest.
     `store` is given each file's digest as it comes, in path order (and its stored form, if
-    the worker that digested it made it).
+    the worker that digested it made it). `early`: workers to read in (`early_render_pool`).
     """
     todo: list[FoundFile] = []
     moved: list[tuple[FoundFile, FileDigest]] = []  # known files whose status moved
@@ -780,14 +783,14 @@ def gather(
         elif hit.state != file.state:
             moved.append((file, hit))
     touched: dict[str, FileDigest] = {}
-    kept = same_contents([(file, hit.state, hit.content) for file, hit in moved], workers, lock)
+    kept = same_contents([(file, hit.state, hit.content) for file, hit in moved], workers, lock, early)
     for (file, hit), same in zip(moved, kept, strict=True):
         if same:
             touched[file.key] = replace(hit, state=file.state)
         else:
             todo.append(file)
     todo.sort()  # in path order, as they are gathered
-    fresh = iter_digests(config, todo, progress, workers, lock)
+    fresh = iter_digests(config, todo, progress, workers, lock, early)
     coming = iter(todo)  # the files `fresh` gives, in the same order
     next_fresh = next(coming, None)
     drafts: list[Draft] = []
@@ -827,8 +830,14 @@ Moved = tuple[FoundFile, FileState, str | None]
 """A file whose status moved: the file, the status it was read under, the hash of its bytes then."""
 
 
-def same_contents(moved: Sequence[Moved], workers: int | None = None, lock: int | None = None) -> list[bool]:
-    """`same_content` of each file whose status moved, in order: in worker processes when many.
+def same_contents(
+    moved: Sequence[Moved],
+    workers: int | None = None,
+    lock: int | None = None,
+    early: ProcessPoolExecutor | None = None,
+) -> list[bool]:
+    """`same_content` of each file whose status moved, in order: in worker processes when many
+    (`early` ones where given).
 
     A fresh clone of a site gives every file a new mtime: each is read and hashed, and at
     100,000 files that is seconds of reading and hashing, which two cores halve.
@@ -839,7 +848,7 @@ def same_contents(moved: Sequence[Moved], workers: int | None = None, lock: int 
     # Plain tuples to the workers: named tuples are slow to pickle.
     plain = [((f.key, f.path, tuple(f.state), f.link), tuple(state), content) for f, state, content in moved]
     chunk = max(1, min(1024, len(plain) // (count * 8)))
-    with _pool(count, lock) as pool:
+    with _pool_or(early, count, lock) as pool:
         parts = pool.map(_same_contents, [plain[at : at + chunk] for at in range(0, len(plain), chunk)])
         return [same for part in parts for same in part]
 
@@ -871,8 +880,10 @@ def iter_digests(
     progress: Progress | None = None,
     workers: int | None = None,
     lock: int | None = None,
+    early: ProcessPoolExecutor | None = None,
 ) -> Iterator[tuple[FileDigest, bytes | None]]:
     """`digest_files` as they come; a worker process also gives each digest's stored form.
+    `early`: the workers to read in, where a build from scratch forked them (`early_render_pool`).
 
     Made in the worker, the stored form (what the state keeps) costs the build's own process
     nothing but an unpickling, in place of the pickling it would otherwise do.
@@ -882,7 +893,7 @@ def iter_digests(
         chunk = max(1, min(256, len(files) // (count * 8) or 1))
         starts = iter(range(0, len(files), chunk))
         done = 0
-        with _pool(count, lock) as pool:
+        with _pool_or(early, count, lock) as pool:
             # A few chunks per worker in flight, each job made as its chunk is sent: at 100,000
             # files, making (and holding) every job up front took 40 MB.
             pending = deque(
@@ -924,6 +935,19 @@ def _pool(count: int, lock: int | None) -> ProcessPoolExecutor:
         initializer=_worker_start,
         initargs=(os.getpid(), lock),
     )
+
+
+@contextlib.contextmanager
+def _pool_or(
+    early: ProcessPoolExecutor | None, count: int, lock: int | None
+) -> Iterator[ProcessPoolExecutor]:
+    """`early` workers, left running for their next job (their owner shuts them down), else a
+    pool of `count` forked for the block."""
+    if early is not None:
+        yield early
+        return
+    with _pool(count, lock) as pool:
+        yield pool
 
 
 def _worker_start(parent: int, lock: int | None) -> None:
@@ -1051,11 +1075,8 @@ class CachedContent:
         count = self._workers or _cpus()
         if jobs and count > 1 and (len(jobs) >= CONTENT_PARALLEL_FROM or self._workers is not None):
             chunks = max(1, len(jobs) // (count * 8))
-            if self._early is not None:
-                made = list(self._early.map(_file_contents, jobs, chunksize=chunks))
-            else:
-                with _pool(count, self._lock) as pool:
-                    made = list(pool.map(_file_contents, jobs, chunksize=chunks))
+            with _pool_or(self._early, count, self._lock) as pool:
+                made = list(pool.map(_file_contents, jobs, chunksize=chunks))
         else:
             made = [_file_contents(job) for job in jobs]
         for pairs, htmls in zip(missing.values(), made, strict=True):

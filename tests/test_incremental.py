@@ -132,16 +132,23 @@ def test_parallel_and_serial_builds_give_the_same_bytes(
     assert published_files(serial) == published_files(parallel)
 
 
-def test_render_workers_forked_before_the_articles_are_read_give_the_same_bytes(
+def test_workers_forked_before_the_articles_are_read_read_and_render_them_to_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # At 100,000 articles they are forked so, not from a build process holding every entry.
+    # At 100,000 articles they are forked so, not from a build process holding every entry,
+    # and the build forks no others (two more, forked once the scan was held, counted 170 MB).
     serial, early = _site(tmp_path / "serial"), _site(tmp_path / "early")
     _build(serial, workers=1)
     forked: list[object] = []
     sent: list[str] = []
+    pools: list[object] = []
+    real_pool = feeds.build._pool
+    monkeypatch.setattr(
+        feeds.build, "_pool", lambda count, lock: pools.append(count) or real_pool(count, lock)
+    )
 
     def spied(config: object, files: int, workers: int | None, lock: int | None) -> object:
+        pools.append("early")
         pool = _EARLY_RENDER_POOL(config, files, workers, lock)  # type: ignore[arg-type]
         assert pool is not None
         submit, map_ = pool.submit, pool.map
@@ -155,7 +162,8 @@ def test_render_workers_forked_before_the_articles_are_read_give_the_same_bytes(
     _build(early, workers=2)
     assert published_files(early) == published_files(serial)
     assert len(forked) == 1 and forked[0]._shutdown_thread  # type: ignore[attr-defined]
-    assert "_render_sent" in sent and "_file_contents" in sent  # the feeds and the heads' content
+    assert {"_stored_digests", "_render_sent", "_file_contents"} <= set(sent)  # read, render, content
+    assert pools[pools.index("early") :] == ["early", 2]  # after the scan, the early workers only
 
 
 _EARLY_RENDER_POOL = feeds.build.early_render_pool
