@@ -990,7 +990,14 @@ def _digest_job(job: DigestJob) -> FileDigest:
     path, key, config, state, link = job
     articles_dir = config.articles_dir
     read = read_file(
-        Path(path), articles_dir, config.root, config.limits, _resolved(articles_dir), link=link, key=key
+        Path(path),
+        articles_dir,
+        config.root,
+        config.limits,
+        _resolved(articles_dir),
+        link=link,
+        key=key,
+        sidecar=state.sidecar is not None,  # the scan looked: a file with none is not asked again
     )
     drafts, problems, rejected = digest_all(read.articles, config)
     return FileDigest(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.read import file_of, read_articles
+from feeds.read import bytes_hash, file_of, read_articles, read_file
 
 
 def _site(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
@@ -372,3 +372,28 @@ def test_a_released_scan_keeps_its_count_and_folders_and_refuses_its_files(tmp_p
         in_folder(scanned.files, "2023/")
     with pytest.raises(RuntimeError, match="released"):
         changed_in(scanned.files, "2023/", {})
+
+
+def test_a_sidecar_the_scan_saw_none_of_is_not_read_and_one_it_may_have_is(tmp_path: Path) -> None:
+    # A build reads a changed file with what its scan saw: a file with no sidecar is not asked
+    # for one again (at 100,000 articles, one system call less for each of most files).
+    articles, root = _site(tmp_path, {"a.txt": "Headline\n\nStand.\n", "a.toml": 'slug = "from-sidecar"\n'})
+    path = articles / "a.txt"
+    assert [a.slug for a in read_file(path, articles, root, link=False).articles] == ["from-sidecar"]
+    unasked = read_file(path, articles, root, link=False, sidecar=False)
+    assert [a.slug for a in unasked.articles] == [None]
+    assert unasked.content == bytes_hash(path.read_bytes(), None)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("kind", ["folder", "pipe", "gone"])
+def test_something_named_like_a_sidecar_that_is_no_file_is_no_sidecar(tmp_path: Path, kind: str) -> None:
+    # A pipe is opened without blocking (opened plainly, it would hold the build until written to).
+    articles, root = _site(tmp_path, {"a.txt": "Headline\n\nStand.\n"})
+    sidecar = articles / "a.toml"
+    if kind == "folder":
+        sidecar.mkdir()
+    elif kind == "pipe":
+        os.mkfifo(sidecar)
+    read = read_file(articles / "a.txt", articles, root, link=False)
+    assert ([(a.title, a.slug) for a in read.articles], read.problems) == ([("Headline", None)], ())

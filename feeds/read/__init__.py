@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import os
 import pickle
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,12 +132,14 @@ def read_file(
     *,
     link: bool = True,
     key: str | None = None,
+    sidecar: bool = True,
 ) -> FileRead:
     """Read one article file (and its sidecar): its articles, or the problems that stop them.
 
     A file that may be a symbolic link (`link`, unless the scan saw it is not one) is read
     only if it leads to a file inside the articles folder (`inside`, resolved). `key`, its
-    key (`file_key`), where the caller knows it.
+    key (`file_key`), where the caller knows it. `sidecar`: whether it may have one (False:
+    the scan saw none, and none is looked for).
     """
     if key is None:
         key = file_key(path, articles_dir)
@@ -147,17 +150,18 @@ def read_file(
     if link and not path.resolve().is_relative_to(inside or articles_dir.resolve()):
         outside = Problem(shown, "is a link to a file outside the articles folder; skipped")
         return FileRead((), (outside,), False)
+    sidecar_path = path.with_suffix(SIDECAR)
     try:
-        size = path.stat().st_size
-        if size > limits.max_article_bytes:
-            message = f"is {size:,} bytes, more than max_article_bytes ({limits.max_article_bytes:,})"
-            return FileRead((), (Problem(shown, message),), True)
-        data = path.read_bytes()
-        sidecar_path = path.with_suffix(SIDECAR)
-        sidecar = sidecar_path.read_bytes() if sidecar_path.is_file() else None
+        with path.open("rb") as stream:  # its size asked of the open file: one look-up less
+            size = os.fstat(stream.fileno()).st_size
+            if size > limits.max_article_bytes:
+                message = f"is {size:,} bytes, more than max_article_bytes ({limits.max_article_bytes:,})"
+                return FileRead((), (Problem(shown, message),), True)
+            data = stream.read()
+        side = _sidecar_bytes(sidecar_path) if sidecar else None
     except OSError as exc:
         return FileRead((), (Problem(shown, f"cannot read: {exc.strerror}"),), True)
-    content = bytes_hash(data, sidecar)
+    content = bytes_hash(data, side)
     data, encoding = to_utf8(data)
     if encoding is not None:
         problems.append(
@@ -165,8 +169,8 @@ def read_file(
                 shown, f"is not UTF-8: read as {encoding} (detected); save it as UTF-8", severity="warning"
             )
         )
-    if sidecar is not None:
-        sidecar, encoding = to_utf8(sidecar)
+    if side is not None:
+        side, encoding = to_utf8(side)
         if encoding is not None:
             problems.append(
                 Problem(
@@ -177,13 +181,37 @@ def read_file(
             )
     articles: list[Article] = []
     unreadable = False
-    for result in parse_source(SourceFile(shown, data, sidecar, key), limits):
+    for result in parse_source(SourceFile(shown, data, side, key), limits):
         if isinstance(result, ArticleError):
             problems.append(result.problem)
             unreadable = True
         else:
             articles.append(result)
     return FileRead(tuple(articles), tuple(problems), unreadable, content)
+
+
+def _sidecar_bytes(path: Path) -> bytes | None:
+    """The sidecar's bytes; None if there is none, or no file by its name (a folder, a pipe).
+
+    Opened without blocking and then asked what it is: one look-up, where asking first and then
+    opening took two (and a pipe swapped in between would have held the build)."""
+    try:
+        descriptor = os.open(path, _SIDECAR_OPEN)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    if not regular:
+        os.close(descriptor)
+        return None
+    with os.fdopen(descriptor, "rb") as stream:
+        return stream.read()
+
+
+_SIDECAR_OPEN = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def bytes_hash(data: bytes, sidecar: bytes | None) -> str:
