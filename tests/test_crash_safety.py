@@ -69,8 +69,13 @@ def test_a_build_killed_at_any_moment_leaves_complete_feeds_and_the_next_build_r
     assert len(kills) == KILLS
     assert [kill.broken for kill in kills if kill.broken] == [], report
     assert [kill.recovery for kill in kills if not kill.recovered] == [], report
-    # The kill points reached the writing phase, not only the reading before it.
-    assert any(kill.registry == "new" and not kill.finished_first for kill in kills), report
+    # The kill points reached the writing phase (files staged, or the registry put in place), not
+    # only the reading before it. The renames after the registry last a tenth of a build or less,
+    # and the kill points can miss them when the killed builds run faster than the timed one: the
+    # next test kills there.
+    assert any((kill.temporaries or kill.registry == "new") and not kill.finished_first for kill in kills), (
+        report
+    )
 
 
 def test_a_build_killed_while_renaming_leaves_each_file_old_or_new(plan: Any, work: Path) -> None:
