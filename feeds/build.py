@@ -950,6 +950,41 @@ def _pool_or(
         yield pool
 
 
+class WorkersOnDemand:
+    """Worker processes forked when `start` is first called, from this process as it is then (not
+    later, once it has grown); shut down at the end of the block. `pool` is None until then.
+
+    A rebuild of a fresh clone (every file touched, its bytes unchanged) hashes every file in
+    them: forked once the first folder's files were compared, not after all of them, the
+    workers at 100,000 articles summed 100-130 MB instead of 436 MB.
+    """
+
+    def __init__(self, workers: int | None, lock: int | None) -> None:
+        self._count = workers or _cpus()
+        self._lock = lock
+        self.pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self.pool is None and self._count > 1:
+            self.pool = _pool(self._count, self._lock)
+            self.pool.submit(int)  # the first submission forks every worker
+
+    def start_to_hash(self, files: int) -> bool:
+        """`start`, if `same_contents` will hash so many files in workers; whether it will."""
+        if files < SAME_PARALLEL_FROM:
+            return False
+        self.start()
+        return True
+
+    def __enter__(self) -> WorkersOnDemand:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
 def _worker_start(parent: int, lock: int | None) -> None:
     """A worker neither holds the build's lock nor outlives its build.
 

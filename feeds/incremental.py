@@ -31,7 +31,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from feeds.build import (
     LISTING_FILES,
@@ -40,6 +40,7 @@ from feeds.build import (
     CachedContent,
     OutputFiles,
     StagedRegistry,
+    WorkersOnDemand,
     digest_files,
     feed_fingerprint,
     render_listings,
@@ -87,6 +88,9 @@ from feeds.state import (
 )
 from feeds.write import Staging, WriteReport
 
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
 T = TypeVar("T")
 SITE = ("site", "")
 """The site's own group of entries, as (kind, folded name)."""
@@ -108,8 +112,10 @@ def rebuild(
         return None
     if not state.registry_unchanged(config.registry_path):
         return None
-    found, removed, before = _changed_files(state, scanned, relink=state.moved(config.articles_dir))
-    changed = _absorb_touched(state, found, before, workers, lock)
+    with WorkersOnDemand(workers, lock) as hashing:  # forked if many files prove touched
+        relink = state.moved(config.articles_dir)
+        found, removed, before = _changed_files(state, scanned, relink=relink, many=hashing.start_to_hash)
+        changed = _absorb_touched(state, found, before, workers, lock, hashing.pool)
     due = [file for (file,) in state.execute(_DUE, (now.timestamp(),))]
     if not changed and not removed and not due and (quiet := _quiet(config, state)) is not None:
         if found:  # only touched: the next build knows them by their new status
@@ -134,14 +140,16 @@ Before = dict[str, tuple[FileState, str | None]]
 
 
 def _changed_files(
-    state: State, scanned: Scan, *, relink: bool = False
+    state: State, scanned: Scan, *, relink: bool = False, many: Callable[[int], bool] | None = None
 ) -> tuple[list[FoundFile], list[str], Before]:
     """The files new or changed since the last build, the keys of those gone, and what the last
     build knew of the changed ones.
 
     Only the folders whose hash moved are compared file by file. `relink`: the articles folder
     has moved since, so every file that may be a link is changed too (whether it leads inside
-    the folder is judged where the folder is now).
+    the folder is judged where the folder is now). `many` is told how many known files changed
+    after each folder, until it answers that they are enough to hash in worker processes
+    (`same_contents`), and forks them.
     """
     if scanned.changed is not None and not relink:  # found by bisection: a watcher's scan is 100,000 files
         changed, removed = [], []
@@ -165,6 +173,8 @@ def _changed_files(
         statuses = {row[0]: row[1:] for row in rows}
         files, gone = changed_in(scanned.files, folder, statuses)
         known += [file.key for file in files if file.key in statuses]
+        if many is not None and many(len(known)):  # now: this process holds one folder's files, not all
+            many = None
         if relink:  # every file that may be a link is read again, not taken as touched (`_absorb_touched`)
             files = sorted({*files, *(file for file in in_folder(scanned.files, folder) if file.link)})
         changed += files
@@ -194,15 +204,21 @@ _KNOWN = "SELECT size, mtime, side_size, side_mtime, content FROM files WHERE ke
 
 
 def _absorb_touched(
-    state: State, changed: Sequence[FoundFile], before: Before, workers: int | None, lock: int | None
+    state: State,
+    changed: Sequence[FoundFile],
+    before: Before,
+    workers: int | None,
+    lock: int | None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[FoundFile]:
-    """The changed files, less those whose bytes are what they were (`same_contents`).
+    """The changed files, less those whose bytes are what they were (`same_contents`, in `pool`
+    if given).
 
     Those keep their digest, under their new status: a checkout that gives every file a
     new time (a fresh clone with the state restored) reads each file once, to hash it.
     """
     moved = [(file, *before[file.key]) for file in changed if file.key in before]
-    kept = same_contents(moved, workers, lock)
+    kept = same_contents(moved, workers, lock, pool)
     same = [file for (file, _, _), unchanged in zip(moved, kept, strict=True) if unchanged]
     state.touch((file.key, file.state) for file in same)
     keys = {file.key for file in same}

@@ -490,6 +490,35 @@ def test_many_touched_files_are_hashed_in_worker_processes(
     _assert_as_from_scratch(site, tmp_path / "scratch", later)
 
 
+def test_the_workers_that_hash_touched_files_are_forked_once_the_first_folder_shows_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forked after every folder was compared, they mapped a build of 200 MB each at 100,000.
+    site = _site(tmp_path / "site")  # three folders: 0/, 1/, 2/
+    _build(site)
+    for path in (site / "articles").rglob("*.md"):
+        _touch(path)
+    compared: list[str] = []
+    forked_after: list[int] = []
+    real_changed_in, real_pool = feeds.incremental.changed_in, feeds.build._pool
+
+    def changed_in(files: Any, folder: str, *args: Any) -> Any:
+        compared.append(folder)
+        return real_changed_in(files, folder, *args)
+
+    def pool(count: int, lock: int | None) -> Any:
+        forked_after.append(len(compared))
+        return real_pool(count, lock)
+
+    monkeypatch.setattr(feeds.build, "SAME_PARALLEL_FROM", 40)
+    monkeypatch.setattr(feeds.incremental, "changed_in", changed_in)
+    monkeypatch.setattr(feeds.build, "_pool", pool)
+    outcome = _build(site, now=NOW + timedelta(hours=1), workers=2)
+    assert compared == ["0/", "1/", "2/"]
+    assert forked_after == [0, 1]  # the scan's workers; the hashing ones once 0/ showed 50 touched
+    assert outcome.written is not None and outcome.written.changed == ()
+
+
 def test_an_article_whose_name_holds_a_hash_is_removed_and_edited_like_any_other(tmp_path: Path) -> None:
     """`C#-tips.md` was stored as belonging to a file `C`: once removed, it stayed published."""
     site = _site(tmp_path / "site", count=30)
