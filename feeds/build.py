@@ -956,7 +956,7 @@ class WorkersOnDemand:
 
     A rebuild of a fresh clone (every file touched, its bytes unchanged) hashes every file in
     them: forked once the first folder's files were compared, not after all of them, the
-    workers at 100,000 articles summed 100-130 MB instead of 436 MB.
+    workers at 100,000 articles summed 134 MB instead of 436 MB (the rebuild: 359 MB, not 662 MB).
     """
 
     def __init__(self, workers: int | None, lock: int | None) -> None:
