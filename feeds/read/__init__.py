@@ -244,7 +244,7 @@ def same_content(file: FoundFile, state: FileState, content: str | None) -> bool
             data = article.read()
         sidecar = None
         if new_side is not None:
-            sidecar = Path(file.path).with_suffix(SIDECAR).read_bytes()  # as `read_file` finds it
+            sidecar = _sidecar_bytes(Path(file.path).with_suffix(SIDECAR))  # as `read_file` reads it
     except OSError:
         return False
     return bytes_hash(data, sidecar) == content
