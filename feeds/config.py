@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomli
 
 from feeds.errors import ConfigError, type_name
 from feeds.model import Author
@@ -108,18 +109,18 @@ def load_config(path: Path) -> SiteConfig:
     except OSError as exc:
         raise ConfigError(shown, f"cannot read: {exc.strerror}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
+        data = tomli.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ConfigError(shown, "is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
+    except tomli.TOMLDecodeError as exc:
         raise ConfigError(shown, f"is not valid TOML: {exc}") from None
     return config_from_mapping(data, shown, root=path.parent)
 
 
 def _toml_table(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomli.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError) as exc:
         raise ConfigError(str(path), f"cannot be read as TOML ({exc})") from None
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import codecs
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
+
+import tomli
 
 from feeds.errors import ArticleError
 
@@ -129,8 +130,8 @@ _TOML_END = "(at end of document)"
 def parse_toml(path: str, text: str, first_line: int = 1) -> dict[str, Any]:
     """A TOML table, with errors pointing at the line of the file (not of the fragment)."""
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_LINE.search(message)
         if found:
