@@ -123,25 +123,16 @@ def decode(path: str, data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
-_TOML_END = "(at end of document)"
-
-
 def parse_toml(path: str, text: str, first_line: int = 1) -> dict[str, Any]:
     """A TOML table, with errors pointing at the line of the file (not of the fragment)."""
     try:
         return tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
-        message = str(exc)
-        found = _TOML_LINE.search(message)
-        if found:
-            line: int | None = int(found.group(1)) + first_line - 1
-        elif _TOML_END in message:
+        if exc.pos >= len(text):  # at the end: the last line with text, not the blank one after it
             line = text.rstrip("\n").count("\n") + first_line
         else:
-            line = None
-        message = _TOML_LINE.sub("", message.replace(_TOML_END, "")).strip()
-        raise ArticleError(path, f"broken TOML: {message}", line) from None
+            line = exc.lineno + first_line - 1
+        raise ArticleError(path, f"broken TOML: {exc.msg}", line) from None
     except RecursionError:
         raise ArticleError(path, "broken TOML: nested too deeply", first_line) from None
     except ValueError as exc:  # e.g. an integer longer than Python converts
