@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from feeds.config import SiteConfig
 from feeds.errors import BuildError, Problem
+from feeds.heap import give_back
 from feeds.lint import lint
 from feeds.model import FORMATS, Article, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, Prepared, content_of, digest_all, settle
@@ -44,6 +45,7 @@ from feeds.read import (
     scan_folders,
 )
 from feeds.registry import Registry, load_registry, registry_file_pieces, registry_pieces
+from feeds.render import forget_shared
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
@@ -431,6 +433,9 @@ def stage_rendered(
     render workers forked before (`early_render_pool`), shut down once they have rendered.
     """
     warnings: list[Problem] = []
+    # The feeds in full first: a worker keeps the elements of the entries they share only
+    # until it meets the others (`_rendered_in_worker`).
+    jobs = sorted(jobs, key=lambda job: not job[0].full_content)
     for done, (path, data) in enumerate(_render_all(jobs, workers, lock, meanwhile, early)):
         if progress is not None and done % 16 == 0:
             progress("rendering", done, len(jobs))
@@ -580,7 +585,7 @@ def early_render_pool(
 
 def _render_sent(jobs: bytes) -> list[tuple[str, bytes]]:
     """A chunk of jobs sent to a worker (`pickled`), rendered."""
-    return [render_checked(*job) for job in unpickle(jobs)]
+    return _rendered_in_worker(unpickle(jobs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -708,7 +713,22 @@ def _remove(path: Path) -> None:
 
 
 def _render_jobs(start: int, count: int) -> list[tuple[str, bytes]]:
-    return [render_checked(*job) for job in _RENDERING[start : start + count]]
+    return _rendered_in_worker(_RENDERING[start : start + count])
+
+
+def _rendered_in_worker(jobs: Iterable[tuple[Feed, FeedFormat]]) -> list[tuple[str, bytes]]:
+    """`render_checked` of each job, in a worker process.
+
+    Past the feeds in full (`stage_rendered` gives them first), the renderers' memo of their
+    shared entries is let go, and the memory given back: at 100,000 articles each worker
+    held 25 MB more at the end of the build, when its own process peaks too.
+    """
+    rendered = []
+    for feed, fmt in jobs:
+        if not feed.full_content and forget_shared():
+            give_back()
+        rendered.append(render_checked(feed, fmt))
+    return rendered
 
 
 class OutputFiles(Mapping[str, bytes]):

@@ -7,6 +7,7 @@ renders nothing does not wait for them to load.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from feeds.model import Feed, FeedFormat
@@ -24,6 +25,13 @@ def render(feed: Feed, fmt: FeedFormat) -> bytes:
     return data
 
 
+def forget_shared() -> bool:
+    """Let go of what the renderers keep for entries that several feeds share (`render.xml`'s
+    memo of full-content entries); whether they kept anything. Nothing is loaded to ask."""
+    xml = sys.modules.get("feeds.render.xml")
+    return xml is not None and bool(xml.forget_entries())
+
+
 def __getattr__(name: str) -> Any:
     for module, renderer in _RENDERERS.values():
         if name == renderer:
@@ -31,4 +39,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'feeds.render' has no attribute '{name}'")
 
 
-__all__ = ["render", "render_atom", "render_json", "render_rss"]
+__all__ = ["forget_shared", "render", "render_atom", "render_json", "render_rss"]
