@@ -618,17 +618,23 @@ def _shared(make: Any) -> Any:
 
 
 def _naming_topics(cls: Any) -> Any:
-    """`cls`'s constructor, with each tag and category name shared (`sys.intern`) between values."""
+    """`cls`'s constructor, with each tag name shared (`sys.intern`) between values, and the
+    tuples of categories and of authors (a site has few of each, and few combinations)."""
     names = [f.name for f in dataclasses.fields(cls)]
-    tags, categories = names.index("tags"), names.index("categories")
+    tags, categories, authors = names.index("tags"), names.index("categories"), names.index("authors")
 
     def make(*values: Any) -> Any:
         shared = list(values)
         shared[tags] = tuple(map(sys.intern, values[tags]))
-        shared[categories] = tuple(map(sys.intern, values[categories]))
+        shared[categories] = _same_tuple(tuple(map(sys.intern, values[categories])))
+        shared[authors] = _same_tuple(values[authors])
         return cls(*shared)
 
     return make
+
+
+_same_tuple = _shared(lambda values: values)
+"""The first of equal tuples (of names or authors) met: kept instead of each copy."""
 
 
 def _zone_getattr(owner: object, name: str) -> Any:

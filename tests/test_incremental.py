@@ -753,14 +753,9 @@ def test_stored_values_loaded_apart_share_their_small_parts() -> None:
     zone = timezone(timedelta(hours=3))
 
     def draft(number: int) -> Draft:
-        return Draft(
-            key=f"{number}.md",
-            source=f"articles/{number}.md",
-            line=1,
-            hash=f"{number:032x}",
-            held=False,
-            title=f"Article {number}",
-            dated=datetime(2024, 5, number, 9, 30, tzinfo=zone),
+        return _draft(
+            number,
+            datetime(2024, 5, number, 9, 30, tzinfo=zone),
             authors=(Author("Olena Marchuk", "olena@example.org"),),
             tags=("".join(["grain ", "exports"]), "Харків"),
             categories=("".join(["Eco", "nomy"]),),
@@ -775,6 +770,40 @@ def test_stored_values_loaded_apart_share_their_small_parts() -> None:
     assert first.dated.tzinfo is second.dated.tzinfo
     assert all(a is b for a, b in zip(first.tags, second.tags, strict=True))
     assert first.categories[0] is second.categories[0]
+    assert first.categories is second.categories  # few combinations: one tuple each (4.6 MB)
+    assert first.authors is second.authors
+
+
+def test_the_entries_of_one_build_share_its_stamp_until_it_moves() -> None:
+    # Every new article's record holds the time it was first seen: one value for all of them,
+    # not one each (4.6 MB at 100,000), until an undated article shows it and the next steps back.
+    from feeds.prepare import settle
+    from tests.conftest import site_config
+
+    config = site_config()
+    dated = [_draft(n, datetime(2024, 5, n, tzinfo=UTC)) for n in (1, 2)]
+    undated = [_draft(n, None) for n in (3, 4)]
+    settled = settle([*dated, *undated], config, Registry(), NOW)
+    records = [settled.registry.records[f"{n}.md"] for n in (1, 2, 3, 4)]
+    assert records[0].first_seen is records[1].first_seen is records[2].first_seen
+    assert records[2].first_seen == NOW
+    assert records[3].first_seen == NOW - timedelta(seconds=1)
+
+
+def _draft(number: int, dated: datetime | None, **fields: Any) -> Any:
+    from feeds.prepare import Draft
+
+    return Draft(
+        key=f"{number}.md",
+        source=f"articles/{number}.md",
+        line=1,
+        hash=f"{number:032x}",
+        held=False,
+        title=f"Article {number}",
+        slug=f"article-{number}",
+        dated=dated,
+        **fields,
+    )
 
 
 def _state_is_complete(config: Path) -> bool:
