@@ -138,7 +138,7 @@ def test_a_worker_forgets_the_entries_of_the_feeds_in_full_once_past_them(
     jobs: list[tuple[Feed, FeedFormat]] = [(head, "atom"), (head, "rss"), (archive, "rss"), (archive, "atom")]
     rendered = feeds.build._rendered_in_worker(jobs)
     assert render_xml._full_entry_element.cache_info().currsize == 0
-    assert given_back == [True]  # once: the heap is walked after the release, not after each page
+    assert given_back == [True]  # once a chunk: not after each feed
     assert rendered == [(feed.files.path(fmt), render(feed, fmt)) for feed, fmt in jobs]
 
 
