@@ -87,6 +87,29 @@ def test_a_build_replaces_all_its_files_or_none(tmp_path: Path, monkeypatch: pyt
     assert sorted(p.name for p in out.iterdir()) == [".feeds-manifest.json", "a.xml", "b.xml", "c.xml"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names each synced descriptor through /proc")
+def test_a_build_syncs_each_file_and_then_each_folder_it_renamed_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rename is on disk once its folder is synced: every folder, not only the first few.
+    out = tmp_path / "public"
+    paths = ["rss.xml", *(f"archive/{n}/{fmt}" for n in range(1, 12) for fmt in ("rss.xml", "atom.xml"))]
+    write_files(out, dict.fromkeys(paths, b"old"))
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def recording(descriptor: int) -> None:
+        synced.append(str(Path(f"/proc/self/fd/{descriptor}").readlink()))
+        fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    write_files(out, dict.fromkeys(paths, b"new"))
+    folders = {str(out), *(str(out / "archive" / str(n)) for n in range(1, 12))}
+    assert folders <= set(synced)
+    last_file = max(at for at, path in enumerate(synced) if path.endswith(".tmp"))
+    assert all(synced.index(folder) > last_file for folder in folders - {str(out)})
+
+
 def test_a_rename_that_fails_leaves_no_staged_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "public"
     write_files(out, {"a.xml": b"old a", "b.xml": b"old b", "c.xml": b"old c"})
