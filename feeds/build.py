@@ -11,6 +11,7 @@ import functools
 import hashlib
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections import deque
@@ -50,6 +51,7 @@ from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, 
 from feeds.render.page import INDEX_FILE, render_index
 from feeds.select import select_feeds
 from feeds.state import (
+    STATE_FILE,
     BuildCache,
     FileDigest,
     OutputState,
@@ -225,7 +227,7 @@ def run_build(
     if not write:
         return BuildOutcome(_build(config, now, progress, advise=True), None)
     created = not config.output_dir.exists()
-    with build_lock(config.output_dir, on_wait) as lock:
+    with build_lock(config.output_dir, on_wait) as lock, _state_failures(config):
         remove_debris(config.output_dir)
         state = open_state(config)
         keep = False
@@ -250,6 +252,21 @@ def run_build(
     if outcome.written is None and created:  # "nothing written": no output folder holding our lock
         remove_lock(config.output_dir)
     return outcome
+
+
+@contextlib.contextmanager
+def _state_failures(config: SiteConfig) -> Iterator[None]:
+    """SQLite's errors about the build's state (a full disk, a failing one, the file moved away
+    while the build ran) as the user's to act on, naming the file: not as a bug of ours.
+
+    Where it failed before the feeds were written they are as they were; after, they are
+    complete. The state's transaction is not committed either way: the next build starts from
+    what the last one left, and redoes the difference.
+    """
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise BuildError(f"{config.cache_dir / STATE_FILE}: cannot keep the build's state ({exc})") from exc
 
 
 def scan(

@@ -15,6 +15,7 @@ import fcntl
 import importlib.util
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from typing import Any
 
 import pytest
 
+import feeds.state
 from feeds.cli import main
 from tests.conftest import REPO
 
@@ -221,6 +223,38 @@ def test_a_full_disk_fails_the_build_in_one_line_and_keeps_the_previous_feeds(
     assert len(lines) == 1, lines
     assert lines[0].startswith("feeds: error: build failed: ")
     assert "No space left on device" in lines[0] and "previous files are untouched" in lines[0]
+    assert _output(published) == before, "the previous feeds were changed, or temporary files left"
+
+
+def test_a_failing_state_fails_the_build_in_one_line_naming_it_and_keeps_the_previous_feeds(
+    published: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's "disk I/O error" (a failing disk, or the state file moved away while the build
+    # ran) is the user's to act on, not an internal error to report.
+    before = _output(published)
+    connect = feeds.state._connect
+
+    class FailingWrites:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self._db = db
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._db, name)
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                raise sqlite3.OperationalError("disk I/O error")
+            return self._db.execute(sql, *args)
+
+        def executemany(self, sql: str, *args: Any) -> Any:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(feeds.state, "_connect", lambda path: FailingWrites(connect(path)))
+    lines = _fail_build(published, capsys)
+    assert lines == [
+        f"feeds: error: build failed: {published / '.feeds-cache' / 'state.sqlite'}: "
+        "cannot keep the build's state (disk I/O error)"
+    ]
     assert _output(published) == before, "the previous feeds were changed, or temporary files left"
 
 

@@ -590,7 +590,7 @@ def test_a_state_that_fails_to_save_while_the_feeds_render_fails_the_build(
     with monkeypatch.context() as patched:
         patched.setattr(feeds.state.State, "put_settled", failing)
         patched.setattr(feeds.incremental, "rebuild", lambda *args: None)
-        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        with pytest.raises(feeds.BuildError, match=r"state\.sqlite: cannot keep .* \(disk I/O error\)"):
             _build(site, workers=2)
     assert published_files(site) == before  # nothing replaced
     _build(site, workers=2)
