@@ -234,6 +234,11 @@ def test_a_failing_state_fails_the_build_in_one_line_naming_it_and_keeps_the_pre
     before = _output(published)
     connect = feeds.state._connect
 
+    def disk_io_error() -> sqlite3.OperationalError:
+        error = sqlite3.OperationalError("disk I/O error")
+        error.sqlite_errorcode = 10  # type: ignore[attr-defined]  # SQLITE_IOERR, as SQLite sets it
+        return error
+
     class FailingWrites:
         def __init__(self, db: sqlite3.Connection) -> None:
             self._db = db
@@ -243,11 +248,11 @@ def test_a_failing_state_fails_the_build_in_one_line_naming_it_and_keeps_the_pre
 
         def execute(self, sql: str, *args: Any) -> Any:
             if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-                raise sqlite3.OperationalError("disk I/O error")
+                raise disk_io_error()
             return self._db.execute(sql, *args)
 
         def executemany(self, sql: str, *args: Any) -> Any:
-            raise sqlite3.OperationalError("disk I/O error")
+            raise disk_io_error()
 
     monkeypatch.setattr(feeds.state, "_connect", lambda path: FailingWrites(connect(path)))
     lines = _fail_build(published, capsys)
@@ -256,6 +261,19 @@ def test_a_failing_state_fails_the_build_in_one_line_naming_it_and_keeps_the_pre
         "cannot keep the build's state (disk I/O error)"
     ]
     assert _output(published) == before, "the previous feeds were changed, or temporary files left"
+
+
+def test_sql_that_sqlite_refuses_is_an_internal_error_not_the_users(
+    published: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = feeds.state.State.execute
+
+    def misspelt(self: feeds.state.State, sql: str, *args: Any) -> Any:
+        return real(self, sql.replace("FROM files", "FROM filez", 1), *args)
+
+    monkeypatch.setattr(feeds.state.State, "execute", misspelt)
+    (line,) = _fail_build(published, capsys)
+    assert line.startswith("feeds: error: internal error (OperationalError: no such table: filez)")
 
 
 def test_a_read_only_output_folder_fails_the_build_in_one_line_and_keeps_the_previous_feeds(

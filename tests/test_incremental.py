@@ -585,7 +585,9 @@ def test_a_state_that_fails_to_save_while_the_feeds_render_fails_the_build(
     _article(site, 120)
 
     def failing(*args: object) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
+        error = sqlite3.OperationalError("disk I/O error")
+        error.sqlite_errorcode = 10  # type: ignore[attr-defined]  # SQLITE_IOERR, as SQLite sets it
+        raise error
 
     with monkeypatch.context() as patched:
         patched.setattr(feeds.state.State, "put_settled", failing)
