@@ -271,9 +271,22 @@ def _state_failures(config: SiteConfig) -> Iterator[None]:
         raise BuildError(f"{config.cache_dir / STATE_FILE}: cannot keep the build's state ({exc})") from exc
 
 
-_SQLITE_ENVIRONMENT = frozenset({3, 5, 6, 7, 8, 10, 11, 13, 14, 15, 26})
-"""SQLite's primary result codes that say the file or the machine failed, not the SQL: PERM,
-BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL, NOTADB."""
+_SQLITE_ENVIRONMENT = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+"""SQLite's primary result codes that say the file or the machine failed, not the SQL."""
 
 
 def scan(

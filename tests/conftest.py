@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,3 +108,10 @@ def published_files(site: Path) -> dict[str, bytes]:
         for p in sorted(public.rglob("*"))
         if p.is_file() and p.name not in {LOCK_NAME, MANIFEST_NAME}
     }
+
+
+def sqlite_disk_io_error() -> sqlite3.OperationalError:
+    """SQLite's "disk I/O error", with the result code SQLite itself sets on it (SQLITE_IOERR)."""
+    error = sqlite3.OperationalError("disk I/O error")
+    error.sqlite_errorcode = sqlite3.SQLITE_IOERR  # type: ignore[attr-defined]
+    return error

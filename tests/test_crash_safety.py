@@ -29,7 +29,7 @@ import pytest
 
 import feeds.state
 from feeds.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, sqlite_disk_io_error
 
 ARTICLES = 1_500
 """Enough for a build of about a second (some 460 files); the file runs in about a minute on 2 cores."""
@@ -234,11 +234,6 @@ def test_a_failing_state_fails_the_build_in_one_line_naming_it_and_keeps_the_pre
     before = _output(published)
     connect = feeds.state._connect
 
-    def disk_io_error() -> sqlite3.OperationalError:
-        error = sqlite3.OperationalError("disk I/O error")
-        error.sqlite_errorcode = 10  # type: ignore[attr-defined]  # SQLITE_IOERR, as SQLite sets it
-        return error
-
     class FailingWrites:
         def __init__(self, db: sqlite3.Connection) -> None:
             self._db = db
@@ -248,11 +243,11 @@ def test_a_failing_state_fails_the_build_in_one_line_naming_it_and_keeps_the_pre
 
         def execute(self, sql: str, *args: Any) -> Any:
             if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-                raise disk_io_error()
+                raise sqlite_disk_io_error()
             return self._db.execute(sql, *args)
 
         def executemany(self, sql: str, *args: Any) -> Any:
-            raise disk_io_error()
+            raise sqlite_disk_io_error()
 
     monkeypatch.setattr(feeds.state, "_connect", lambda path: FailingWrites(connect(path)))
     lines = _fail_build(published, capsys)

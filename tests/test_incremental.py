@@ -25,7 +25,7 @@ from feeds.config import load_config
 from feeds.prepare import _site_relative, _uri
 from feeds.registry import Registry, dump_registry, load_registry
 from feeds.state import STATE_FILE, open_state
-from tests.conftest import NOW, make_entry, published_files
+from tests.conftest import NOW, make_entry, published_files, sqlite_disk_io_error
 
 FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -585,9 +585,7 @@ def test_a_state_that_fails_to_save_while_the_feeds_render_fails_the_build(
     _article(site, 120)
 
     def failing(*args: object) -> None:
-        error = sqlite3.OperationalError("disk I/O error")
-        error.sqlite_errorcode = 10  # type: ignore[attr-defined]  # SQLITE_IOERR, as SQLite sets it
-        raise error
+        raise sqlite_disk_io_error()
 
     with monkeypatch.context() as patched:
         patched.setattr(feeds.state.State, "put_settled", failing)
