@@ -62,12 +62,15 @@ from feeds.state import (
     unpickle,
 )
 from feeds.write import (
+    StagedFile,
     Staging,
     WriteReport,
     build_lock,
     commit_file,
+    discard_staged,
     remove_debris,
     remove_lock,
+    stage_bytes,
     stage_file,
 )
 
@@ -156,7 +159,7 @@ def build_site(
             progress("rendering", done, len(feeds))
         for fmt in FORMATS:
             path, data = render_checked(feed, fmt)
-            warnings += _size_warnings(config, path, data)
+            warnings += _size_warnings(config, path, len(data))
             files[path] = data
     files.update(render_listings(feeds, config))
     return BuildResult(
@@ -463,7 +466,7 @@ def stage_rendered(
     meanwhile: Meanwhile | None = None,
     early: ProcessPoolExecutor | None = None,
 ) -> list[Problem]:
-    """Render each (feed, format), check it and offer it to `staging`; gives the size warnings.
+    """Render each (feed, format), check it and stage it for `staging`; gives the size warnings.
 
     `meanwhile` is done while worker processes render, in a thread of this process (else
     first): a build from scratch saves its state so, instead of after the feeds. `early`:
@@ -473,11 +476,12 @@ def stage_rendered(
     # The feeds in full first: a worker keeps the elements of the entries they share only
     # until it meets the others (`_rendered_in_worker`).
     jobs = sorted(jobs, key=lambda job: not job[0].full_content)
-    for done, (path, data) in enumerate(_render_all(jobs, workers, lock, meanwhile, early)):
+    rendered = _render_all(jobs, config.output_dir, workers, lock, meanwhile, early)
+    for done, staged in enumerate(rendered):
         if progress is not None and done % 16 == 0:
             progress("rendering", done, len(jobs))
-        warnings += _size_warnings(config, path, data)
-        staging.offer(path, data)
+        warnings += _size_warnings(config, staged.relative, staged.size)
+        staging.adopt(staged)
     return warnings
 
 
@@ -539,12 +543,17 @@ _RENDERING: Sequence[tuple[Feed, FeedFormat]] = ()
 
 def _render_all(
     jobs: Sequence[tuple[Feed, FeedFormat]],
+    output_dir: Path,
     workers: int | None,
     lock: int | None = None,
     meanwhile: Meanwhile | None = None,
     early: ProcessPoolExecutor | None = None,
-) -> Iterator[tuple[str, bytes]]:
-    """Each job's feed in its format, rendered and checked, in order; in worker processes if many.
+) -> Iterator[StagedFile]:
+    """Each job's feed in its format, rendered, checked and staged in `output_dir`, in order; in
+    worker processes if many (each stages what it renders: see `stage_bytes`).
+
+    Whatever stops the caller before it adopted a staged file, the files staged and not yet
+    given to it are removed (those of chunks in flight too: they are waited for).
 
     `meanwhile` runs in a thread while the workers render, started once they are forked
     (a fork copies only the thread that makes it); without workers, it is done first, unless
@@ -559,7 +568,7 @@ def _render_all(
             if meanwhile is not None and not meanwhile.waits:
                 meanwhile.run()
             for feed, fmt in jobs:
-                yield render_checked(feed, fmt)
+                yield stage_bytes(output_dir, *render_checked(feed, fmt))
             beside.join()
         return
     _RENDERING = jobs if early is None else ()
@@ -568,20 +577,26 @@ def _render_all(
             chunk = max(1, min(16, len(jobs) // (count * 8)))
             starts = iter(range(0, len(jobs), chunk))
 
-            def submit(start: int) -> Future[list[tuple[str, bytes]]]:
+            def submit(start: int) -> Future[list[StagedFile]]:
                 if early is None:
-                    return pool.submit(_render_jobs, start, chunk)
-                return pool.submit(_render_sent, pickled(jobs[start : start + chunk]))
+                    return pool.submit(_render_jobs, start, chunk, output_dir)
+                return pool.submit(_render_sent, pickled(jobs[start : start + chunk]), output_dir)
 
-            # A few chunks per worker in flight, not every job at once: rendered feeds wait in
-            # this process only until they are staged (at 100,000 articles, 300 MB of them).
+            # A few chunks per worker in flight, not every job at once.
             pending = deque(submit(start) for start in islice(starts, 3 * count))
             beside.start()  # the first submission forked every worker
-            while pending:
-                done = pending.popleft().result()
-                if (start := next(starts, None)) is not None:
-                    pending.append(submit(start))
-                yield from done
+            given: deque[StagedFile] = deque()
+            try:
+                while pending:
+                    given.extend(pending.popleft().result())
+                    if (start := next(starts, None)) is not None:
+                        pending.append(submit(start))
+                    while given:
+                        yield given.popleft()
+            except BaseException:
+                discard_staged(given)
+                _discard_pending(pending)
+                raise
             beside.join()
     finally:
         _RENDERING = ()
@@ -620,9 +635,18 @@ def early_render_pool(
     return pool
 
 
-def _render_sent(jobs: bytes) -> list[tuple[str, bytes]]:
-    """A chunk of jobs sent to a worker (`pickled`), rendered."""
-    return _rendered_in_worker(unpickle(jobs))
+def _render_sent(jobs: bytes, output_dir: Path) -> list[StagedFile]:
+    """A chunk of jobs sent to a worker (`pickled`), rendered and staged."""
+    return _rendered_in_worker(unpickle(jobs), output_dir)
+
+
+def _discard_pending(pending: Iterable[Future[list[StagedFile]]]) -> None:
+    """The chunks of a render that failed: those not started are cancelled, the others waited
+    for, and what they staged removed."""
+    for future in pending:
+        if not future.cancel():
+            with contextlib.suppress(Exception):  # its failure is not the one reported
+                discard_staged(future.result())
 
 
 @dataclass(frozen=True, slots=True)
@@ -749,12 +773,12 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def _render_jobs(start: int, count: int) -> list[tuple[str, bytes]]:
-    return _rendered_in_worker(_RENDERING[start : start + count])
+def _render_jobs(start: int, count: int, output_dir: Path) -> list[StagedFile]:
+    return _rendered_in_worker(_RENDERING[start : start + count], output_dir)
 
 
-def _rendered_in_worker(jobs: Iterable[tuple[Feed, FeedFormat]]) -> list[tuple[str, bytes]]:
-    """`render_checked` of each job, in a worker process.
+def _rendered_in_worker(jobs: Iterable[tuple[Feed, FeedFormat]], output_dir: Path) -> list[StagedFile]:
+    """`render_checked` of each job, staged in `output_dir` (`stage_bytes`), in a worker process.
 
     Past the feeds in full (`stage_rendered` gives them first), the renderers' memo of their
     shared entries is let go, and after each chunk the heap's free memory is given back: at
@@ -763,13 +787,17 @@ def _rendered_in_worker(jobs: Iterable[tuple[Feed, FeedFormat]]) -> list[tuple[s
     with the heap given back only once. Giving it back costs about 1.5 ms a chunk (at 10,000
     articles, 30-35 ms in each worker's 2 s of rendering).
     """
-    rendered = []
-    for feed, fmt in jobs:
-        if not feed.full_content:
-            forget_shared()
-        rendered.append(render_checked(feed, fmt))
+    staged: list[StagedFile] = []
+    try:
+        for feed, fmt in jobs:
+            if not feed.full_content:
+                forget_shared()
+            staged.append(stage_bytes(output_dir, *render_checked(feed, fmt)))
+    except BaseException:
+        discard_staged(staged)
+        raise
     give_back()
-    return rendered
+    return staged
 
 
 class OutputFiles(Mapping[str, bytes]):
@@ -1245,13 +1273,13 @@ def _build(
     )
 
 
-def _size_warnings(config: SiteConfig, path: str, data: bytes) -> list[Problem]:
-    if len(data) <= config.max_feed_bytes:
+def _size_warnings(config: SiteConfig, path: str, size: int) -> list[Problem]:
+    if size <= config.max_feed_bytes:
         return []
     return [
         Problem(
             f"{config.output}/{path}",
-            f"is {len(data):,} bytes, more than max_feed_bytes ({config.max_feed_bytes:,}); many readers "
+            f"is {size:,} bytes, more than max_feed_bytes ({config.max_feed_bytes:,}); many readers "
             "refuse large feeds: lower feed_limit or summarise",
             severity="warning",
         )

@@ -48,6 +48,38 @@ def safe_target(output_dir: Path, relative: str) -> Path:
     return target
 
 
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """One output file made ready for `Staging.adopt` by `stage_bytes` (in this process, or in a
+    worker process that rendered it)."""
+
+    relative: str
+    size: int
+    temporary: str | None
+    """The temporary file beside the target that holds the new bytes; None: the target holds them."""
+
+
+def stage_bytes(output_dir: Path, relative: str, data: bytes) -> StagedFile:
+    """`data` for `relative` in a temporary file beside it (not synced), unless it already holds them.
+
+    The half of `Staging.offer` that touches the disk: render workers stage the files they
+    render, so that the build's own process does not receive and write their bytes (at 100,000
+    articles, 300 MB in 6,000 files, a tenth of its work while they render).
+    """
+    target = safe_target(output_dir, relative)
+    if _holds(target, data):
+        return StagedFile(relative, len(data), None)
+    return StagedFile(relative, len(data), str(_stage(target, data, sync=False)))
+
+
+def discard_staged(files: Iterable[StagedFile]) -> None:
+    """Remove the temporary files of staged files that no `Staging` adopted (a build that failed)."""
+    for file in files:
+        if file.temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(file.temporary)  # noqa: PTH108 (a path string, as staged)
+
+
 def write_files(output_dir: Path, files: Mapping[str, bytes]) -> WriteReport:
     """Replace every changed file, all or none; leave unchanged files alone.
 
@@ -68,10 +100,11 @@ class Staging:
     """An all-or-none replacement of output files, offered one at a time (bounded memory).
 
     `offer` stages a file whose bytes differ from what is on disk (a temporary file
-    beside it) and `keep` declares one the build knows unchanged without rendering it;
-    `commit` syncs every staged file to disk at once, then renames them into place and
-    removes the files the previous build wrote and this one did not. Leaving the `with`
-    block without `commit` (an error) removes the staged files and replaces nothing.
+    beside it), `adopt` takes one staged so elsewhere (`stage_bytes`), and `keep` declares
+    one the build knows unchanged without rendering it; `commit` syncs every staged file to
+    disk at once, then renames them into place and removes the files the previous build
+    wrote and this one did not. Leaving the `with` block without `commit` (an error)
+    removes the staged files and replaces nothing.
     """
 
     def __init__(self, output_dir: Path) -> None:
@@ -96,12 +129,15 @@ class Staging:
             (self.output_dir / STAGING_NAME).unlink()
 
     def offer(self, relative: str, data: bytes) -> None:
-        target = safe_target(self.output_dir, relative)
-        self._produced.add(relative)
-        if _holds(target, data):
-            self._unchanged.append(relative)
+        self.adopt(stage_bytes(self.output_dir, relative, data))
+
+    def adopt(self, file: StagedFile) -> None:
+        """A file staged by `stage_bytes` for this output folder: from now on, this staging's."""
+        self._produced.add(file.relative)
+        if file.temporary is None:
+            self._unchanged.append(file.relative)
         else:
-            self._staged.append((relative, _stage(target, data, sync=False), target))
+            self._staged.append((file.relative, Path(file.temporary), self.output_dir / file.relative))
 
     def keep(self, relative: str) -> None:
         self._produced.add(relative)

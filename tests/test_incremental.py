@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import feeds.build
 import feeds.incremental
 import feeds.state
+import feeds.write
 from feeds.build import run_build
 from feeds.config import load_config
 from feeds.prepare import _site_relative, _uri
@@ -630,6 +631,34 @@ def test_a_build_whose_feeds_fail_stops_the_state_saved_beside_them(
     assert seen == ["interrupted"]
     assert published_files(site) == before
     _build(site)
+    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_feed_that_fails_leaves_no_file_staged_by_the_render_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Workers stage the files they render; when one feed fails, what they staged is removed:
+    the feeds rendered before it in its chunk, and the chunks in flight after it."""
+    site = _site(tmp_path / "site")
+    real = feeds.build.render_checked
+    rendered: list[str] = []
+
+    def failing_once(feed: feeds.Feed, fmt: feeds.model.FeedFormat) -> tuple[str, bytes]:
+        rendered.append(feed.files.path(fmt))
+        if feed.files.path(fmt) == "archive/2/atom.xml":  # its rss.xml is staged just before
+            raise feeds.BuildError("archive/2/atom.xml: the rendered feed fails our checks")
+        return real(feed, fmt)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds.build, "render_checked", failing_once)  # in the workers too: forked after
+        with pytest.raises(feeds.BuildError, match="fails our checks"):
+            _build(site, workers=workers)
+    if workers == 1:
+        assert rendered[-2:] == ["archive/2/rss.xml", "archive/2/atom.xml"]
+    left = sorted(path.name for path in (site / "public").rglob("*") if path.is_file())
+    assert left == [feeds.write.LOCK_NAME]  # nothing staged, in any folder
+    _build(site, workers=workers)
     _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
 
 

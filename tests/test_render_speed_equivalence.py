@@ -22,6 +22,7 @@ import feeds.build
 from feeds.model import FORMATS, Author, Enclosure, Entry, Feed, FeedFiles, FeedFormat, Origin
 from feeds.render import forget_shared, render
 from feeds.render import xml as render_xml
+from feeds.write import StagedFile
 from tests.conftest import make_entry, site_config
 
 GOLDEN = Path(__file__).parent / "render_golden"
@@ -127,7 +128,7 @@ def test_forgetting_the_memo_lets_its_elements_go_and_changes_no_byte() -> None:
 
 
 def test_a_worker_forgets_the_entries_of_the_feeds_in_full_once_past_them(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # At 100,000 articles a worker held 25 MB of them at the end of the build, when the build's
     # own process peaks too: the feeds in full are sent first, and their memo goes after them.
@@ -136,22 +137,57 @@ def test_a_worker_forgets_the_entries_of_the_feeds_in_full_once_past_them(
     monkeypatch.setattr(feeds.build, "give_back", lambda: given_back.append(True))
     render_xml._full_entry_element.cache_clear()
     jobs: list[tuple[Feed, FeedFormat]] = [(head, "atom"), (head, "rss"), (archive, "rss"), (archive, "atom")]
-    rendered = feeds.build._rendered_in_worker(jobs)
+    staged = feeds.build._rendered_in_worker(jobs, tmp_path)
     assert render_xml._full_entry_element.cache_info().currsize == 0
     assert given_back == [True]  # once a chunk: not after each feed
-    assert rendered == [(feed.files.path(fmt), render(feed, fmt)) for feed, fmt in jobs]
+    assert [file.relative for file in staged] == [feed.files.path(fmt) for feed, fmt in jobs]
+    # Each staged beside its place, with the feed's bytes, for the build's staging to adopt.
+    assert [Path(file.temporary or "").read_bytes() for file in staged] == [render(f, fmt) for f, fmt in jobs]
+    assert [Path(file.temporary or "").parent for file in staged] == [
+        (tmp_path / feed.files.path(fmt)).parent for feed, fmt in jobs
+    ]
 
 
-def test_the_feeds_in_full_are_rendered_first() -> None:
+def test_a_worker_whose_feed_fails_removes_what_it_staged_before(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    head = _feed(archive=False)
+    real = feeds.build.render_checked
+
+    def failing_on_json(feed: Feed, fmt: FeedFormat) -> tuple[str, bytes]:
+        if fmt == "json":
+            raise feeds.BuildError("feed.json: the rendered feed fails our checks")
+        return real(feed, fmt)
+
+    monkeypatch.setattr(feeds.build, "render_checked", failing_on_json)
+    with pytest.raises(feeds.BuildError):
+        feeds.build._rendered_in_worker([(head, "rss"), (head, "atom"), (head, "json")], tmp_path)
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_a_render_stopped_midway_removes_the_files_staged_and_not_taken(tmp_path: Path) -> None:
+    """What the workers staged for the build's staging and it never adopted (the build stopped
+    while they rendered) is removed: of the chunk being handed over, and of those in flight."""
+    head, archive = _feed(archive=False), _feed(archive=True)
+    jobs: list[tuple[Feed, FeedFormat]] = [(feed, fmt) for feed in (head, archive) for fmt in FORMATS] * 8
+    rendered = feeds.build._render_all(jobs, tmp_path, 2)
+    taken = next(rendered)
+    assert taken.temporary is not None and Path(taken.temporary).exists()
+    rendered.close()  # as a failing build's staging does: it removes the one it took itself
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == [Path(taken.temporary)]
+
+
+def test_the_feeds_in_full_are_rendered_first(tmp_path: Path) -> None:
     head, archive = _feed(archive=False), _feed(archive=True)
     offered: list[str] = []
 
     class Recorder:
-        def offer(self, path: str, data: bytes) -> None:
-            offered.append(path)
+        def adopt(self, file: StagedFile) -> None:
+            offered.append(file.relative)
 
     jobs: list[tuple[Feed, FeedFormat]] = [(archive, "rss"), (head, "rss"), (archive, "json"), (head, "json")]
-    feeds.build.stage_rendered(Recorder(), site_config(), jobs, None, 1, None)  # type: ignore[arg-type]
+    config = site_config(root=tmp_path)
+    feeds.build.stage_rendered(Recorder(), config, jobs, None, 1, None)  # type: ignore[arg-type]
     assert offered == ["rss.xml", "feed.json", "archive/2/rss.xml", "archive/2/feed.json"]
 
 
