@@ -79,6 +79,30 @@ def from_utc_text(text: str) -> datetime:
     return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)  # strptime is 30 times slower
 
 
+def _from_newsroom(match: re.Match[str]) -> datetime | None:
+    """What dateutil makes of a date as the seed's pages write it, 15 times sooner (at 60 µs
+    each, dateutil was a sixth of the work of reading a plain-text article); None for what
+    dateutil should read (a name it knows otherwise, an impossible day, which it names)."""
+    month = _MONTHS.get(match["month"].lower())
+    offset = _ZONE_ABBREVIATIONS.get(match["zone"])
+    if month is None or offset is None:
+        return None
+    from dateutil.tz import tzoffset  # what dateutil gives for a name in its `tzinfos`
+
+    try:
+        return datetime(
+            int(match["year"]),
+            month,
+            int(match["day"]),
+            int(match["hour"]),
+            int(match["minute"]),
+            int(match["second"] or 0),
+            tzinfo=tzoffset(match["zone"], offset),
+        )
+    except ValueError:
+        return None
+
+
 def _from_epoch(seconds: float) -> datetime:
     if abs(seconds) > 1e11:  # milliseconds, as JavaScript writes them
         seconds /= 1000
@@ -89,6 +113,24 @@ def _from_epoch(seconds: float) -> datetime:
 
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?$")
+_NEWSROOM = re.compile(
+    r"^(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}), (?P<year>\d{4}) "
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))? (?P<zone>[A-Z]{2,4})$"
+)
+"""How the seed's pages date their reports: "Sept. 13, 2022 14:05 EEST" (a 24-hour time)."""
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+"""The month names dateutil knows (`parserinfo.MONTHS`), in lower case."""
 
 
 def _from_text(text: str) -> datetime:
@@ -101,6 +143,8 @@ def _from_text(text: str) -> datetime:
             return datetime.fromisoformat(text)
         except ValueError:
             pass  # an impossible day: dateutil below names the problem
+    if (match := _NEWSROOM.match(text)) and (newsroom := _from_newsroom(match)) is not None:
+        return newsroom
     # "GMT+3" means three hours ahead to people; dateutil reads it the POSIX way (behind).
     text = _GMT_OFFSET.sub(lambda m: f"{m['sign']}{int(m['hours']):02d}:{m['minutes'] or '00'}", text)
     from dateutil import parser as dateparser  # past the fast paths only (25 ms to import)

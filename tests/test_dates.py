@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil import parser as dateparser
 
+from feeds import dates
 from feeds.dates import DateError, parse_date
 from feeds.model import RawDate
 
@@ -280,3 +282,41 @@ def test_years_outside_1800_to_9999_are_rejected(raw: str) -> None:
 @pytest.mark.parametrize(("raw", "year"), [("1800-01-01", 1800), ("9999-12-31", 9999)])
 def test_the_first_and_last_plausible_years_are_accepted(raw: str, year: int) -> None:
     assert parse_date(raw, UTC).year == year
+
+
+_SPELLINGS = [
+    "Jan", "January", "Feb", "February", "Mar", "March", "Apr", "April", "May", "Jun", "June", "Jul",
+    "July", "Aug", "August", "Sep", "Sept", "September", "Oct", "October", "Nov", "November", "Dec",
+    "December",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("zone", sorted(set(dates._ZONE_ABBREVIATIONS) - {"Z"}))
+@pytest.mark.parametrize("dot", ["", "."])
+def test_newsroom_dates_read_quickly_are_what_dateutil_reads(zone: str, dot: str) -> None:
+    """ "Sept. 13, 2022 14:05 EEST", as the seed's pages write dates, is read without dateutil's
+    parser: to the same value, zone object and all (its name, offset and type)."""
+    for number, month in enumerate(_SPELLINGS):
+        text = f"{month.lower() if number % 5 == 0 else month}{dot} {1 + number % 28}, 20{10 + number} "
+        text += f"{number % 24}:{number * 7 % 60:02d}{':30' if number % 2 else ''} {zone}"
+        assert dates._NEWSROOM.match(text), text
+        quick = dates._from_text(text)
+        slow = dateparser.parse(text, default=dates._DEFAULT, tzinfos=dates._ZONE_ABBREVIATIONS)
+        assert (quick, repr(quick), quick.tzname(), type(quick.tzinfo)) == (
+            slow,
+            repr(slow),
+            slow.tzname(),
+            type(slow.tzinfo),
+        )
+
+
+def test_newsroom_dates_that_the_quick_reading_leaves_to_dateutil(monkeypatch: pytest.MonkeyPatch) -> None:
+    quick: list[str] = []
+    real = dates._from_newsroom
+    monkeypatch.setattr(dates, "_from_newsroom", lambda match: quick.append(match[0]) or real(match))
+    assert parse_date("Sept. 13, 2022 14:05 EEST", UTC) == datetime(2022, 9, 13, 14, 5, tzinfo=PLUS3)
+    assert "not a real date" in _error("Feb. 30, 2022 14:05 EET")  # an impossible day: named by dateutil
+    assert parse_date("Sept. 13, 2022 2:05 PM EEST", UTC).hour == 14  # not its shape
+    assert "unknown time zone 'XYZT'" in _error("Sept. 13, 2022 14:05 XYZT")
+    assert parse_date("Sept. 13, 2022 14:05 Z", UTC) == datetime(2022, 9, 13, 14, 5, tzinfo=UTC)
+    assert quick == ["Sept. 13, 2022 14:05 EEST", "Feb. 30, 2022 14:05 EET", "Sept. 13, 2022 14:05 XYZT"]
