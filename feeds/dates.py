@@ -6,6 +6,7 @@ dateutil fills missing parts from a fixed default, never from today.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from datetime import UTC, date, datetime, tzinfo
@@ -68,7 +69,16 @@ def in_zone(value: datetime, zone: tzinfo) -> datetime:
 
 
 def to_utc_text(value: datetime) -> str:
-    """RFC 3339 in UTC, as the registry stores times."""
+    """RFC 3339 in UTC, as the registry stores times.
+
+    Remembered: the records of a build's new articles share its first-seen time, and at 100,000
+    articles `strftime` for each took 0.3 s. By the value and its fold: equal instants give equal
+    text, but in one zone the two 03:30 of the night the clocks go back compare equal too."""
+    return _utc_text(value, value.fold)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_text(value: datetime, fold: int) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -320,3 +320,20 @@ def test_newsroom_dates_that_the_quick_reading_leaves_to_dateutil(monkeypatch: p
     assert "unknown time zone 'XYZT'" in _error("Sept. 13, 2022 14:05 XYZT")
     assert parse_date("Sept. 13, 2022 14:05 Z", UTC) == datetime(2022, 9, 13, 14, 5, tzinfo=UTC)
     assert quick == ["Sept. 13, 2022 14:05 EEST", "Feb. 30, 2022 14:05 EET", "Sept. 13, 2022 14:05 XYZT"]
+
+
+def test_utc_text_names_the_instant_even_where_a_zone_shows_one_time_twice() -> None:
+    first, second = (
+        datetime(2022, 10, 30, 3, 30, tzinfo=KYIV),
+        datetime(2022, 10, 30, 3, 30, fold=1, tzinfo=KYIV),
+    )
+    assert first == second  # one zone: Python compares the clock's times, not the instants
+    assert (dates.to_utc_text(first), dates.to_utc_text(second)) == (
+        "2022-10-30T00:30:00Z",
+        "2022-10-30T01:30:00Z",
+    )
+    same = datetime(2022, 10, 30, 0, 30, tzinfo=UTC)
+    assert (
+        dates.to_utc_text(same) == dates.to_utc_text(first)
+        and dates.to_utc_text(second) == "2022-10-30T01:30:00Z"
+    )
