@@ -8,6 +8,7 @@ better than a build that grows once and forks workers.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from typing import Any
 
@@ -41,7 +42,9 @@ _M_ARENA_MAX = -8
 """glibc's `mallopt` parameter for the most heaps (arenas) malloc makes."""
 
 
+@functools.cache
 def _libc() -> Any:
+    """The C library, opened once (`give_back` is asked after every chunk a worker renders)."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
