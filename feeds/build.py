@@ -28,7 +28,7 @@ from feeds.errors import BuildError, Problem
 from feeds.heap import give_back
 from feeds.lint import lint
 from feeds.model import FORMATS, Article, Entry, Feed, FeedFormat
-from feeds.prepare import Draft, Prepared, content_of, digest_all, settle
+from feeds.prepare import Draft, Prepared, Settling, content_of, digest_all, settle, vanished
 from feeds.read import (
     FileState,
     Folder,
@@ -352,12 +352,25 @@ def _full_build(
     storable = all(_encodable(file.key) for file in scanned.files)  # else the state is cleared
     state.begin_replace()
     store = state.put_file if storable else None
-    gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store, early)
+    registry = load_registry(config.registry_path)
+    # Each file's drafts are settled as the workers give them (this process would wait for them
+    # meanwhile) and not kept, the records of the files the scan did not find taken for gone;
+    # should the reading show otherwise (a record dropped from a JSON file still there), the
+    # drafts are settled again, from the state.
+    settling = None
+    if store is not None:
+        settling = Settling(config, registry, now, vanished(registry, _in_scan(scanned.files, registry)))
+    gathered = gather(config, cache, scanned.files, limited, progress, workers, lock, store, early, settling)
     cache.files = {}  # every digest is in `gathered` now
     if isinstance(scanned.files, FolderFiles):  # our own walk's (a watcher keeps its list)
         scanned.files.release()  # at 100,000 articles, the build's peak 390 MB became 340 MB
-    registry = load_registry(config.registry_path)
-    settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
+    if settling is None:
+        settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
+    elif settling.assumed_right(gathered.unreadable):
+        settled = settling.finish(gathered.unreadable)
+    else:
+        settled = settle(list(state.drafts()), config, registry, now, gathered.unreadable)
+    del settling
     rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
     # What the feeds need of the drafts and the old registry is in the entries now: freed before
     # the feeds are selected and the render workers forked (at 100,000 articles with their
@@ -866,6 +879,7 @@ Store = Callable[[str, FileDigest, bytes | None], None]
 @dataclass(frozen=True, slots=True)
 class Gathered:
     drafts: tuple[Draft, ...]
+    """Every article's, in path order; none where they were given to a `Settling` instead."""
     fingerprints: Mapping[str, str]
     """Each draft's fingerprint, by article key."""
     problems: tuple[Problem, ...]
@@ -883,12 +897,14 @@ def gather(
     lock: int | None = None,
     store: Store | None = None,
     early: ProcessPoolExecutor | None = None,
+    settling: Settling | None = None,
 ) -> Gathered:
     """Every article's draft, in path order: unchanged files from `cache`, the others read (in parallel).
 
     A file whose status moved but whose bytes did not (`same_content`) keeps its digest.
     `store` is given each file's digest as it comes, in path order (and its stored form, if
-    the worker that digested it made it). `early`: workers to read in (`early_render_pool`).
+    the worker that digested it made it); `settling` each draft, in place of `Gathered.drafts`.
+    `early`: workers to read in (`early_render_pool`).
     """
     todo: list[FoundFile] = []
     moved: list[tuple[FoundFile, FileDigest]] = []  # known files whose status moved
@@ -923,7 +939,11 @@ def gather(
             found = touched.get(key) or cache.files[key]
         if store is not None:
             store(key, found, blob)
-        drafts += found.drafts
+        if settling is None:
+            drafts += found.drafts
+        else:
+            for draft in found.drafts:
+                settling.add(draft)
         fingerprints.update((d.key, f) for d, f in zip(found.drafts, found.fingerprints, strict=True))
         found_problems += found.problems
         articles += found.articles
@@ -943,6 +963,12 @@ SAME_PARALLEL_FROM = 2_000
 
 Moved = tuple[FoundFile, FileState, str | None]
 """A file whose status moved: the file, the status it was read under, the hash of its bytes then."""
+
+
+def _in_scan(files: Iterable[FoundFile], registry: Registry) -> Callable[[str], bool]:
+    """Whether a registry key is of a file the scan found (its record taken for still there)."""
+    keys = {file.key for file in files} if registry.records else set()
+    return lambda key: file_of(key) in keys
 
 
 def same_contents(

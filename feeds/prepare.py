@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Collection, Container, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from html import escape
@@ -195,62 +195,104 @@ def settle(
     A registered article whose file is gone is retired, unless its file was merely
     unreadable this time (`unreadable`).
     """
-    records = dict(registry.records)
-    taken = {record.id for record in registry.records.values()}
     present = {draft.key for draft in drafts}
-    # Records whose file is gone, by text: an article found elsewhere with the same text was
-    # moved or renamed, and keeps its identity.
-    vanished = {
+    settling = Settling(config, registry, now, vanished(registry, present.__contains__, unreadable))
+    for draft in drafts:
+        settling.add(draft)
+    return settling.finish(unreadable)
+
+
+def vanished(
+    registry: Registry, present: Callable[[str], bool], unreadable: Collection[str] = ()
+) -> dict[str, Record]:
+    """The records whose article is gone, by their text's hash (the last in key order, for a
+    text that several had): an article found elsewhere with that text was moved or renamed,
+    and keeps its identity. `present` tells a key that is still there; a record of a file
+    that is `unreadable` this time is not gone."""
+    return {
         record.hash: record
         for key, record in sorted(registry.records.items())
-        if key not in present and file_of(key) not in unreadable
+        if not present(key) and file_of(key) not in unreadable
     }
-    entries: list[Entry] = []
-    problems: list[Problem] = []
-    pending: list[tuple[str, float | None]] = []
-    slugs: dict[str, str] = {}
-    ids: dict[str, str] = {}
-    stamped = 0
-    # What this build sees first and dates by it (an undated article, an edit without an
-    # `updated` of its own) is stamped `now`, the next such one a second before, and so on:
-    # no two entries of one build share a time (the W3C validator warns when two entries have
-    # one `updated`), and each keeps its stamp in the registry. One value until a stamp shows:
-    # every new article's record holds it (at 100,000, a datetime each was 4.6 MB).
-    seen = now
-    for draft in drafts:
+
+
+class Settling:
+    """`settle`, one draft at a time in path order: a build from scratch settles each file's
+    drafts as the workers give them, while this process would otherwise wait for them.
+
+    `gone` is `vanished` of the registry, which needs to know which keys are still there: a
+    build that has not read every file yet takes the keys its scan found, and `finish` tells
+    whether that was right (`assumed`).
+    """
+
+    def __init__(
+        self, config: SiteConfig, registry: Registry, now: datetime, gone: dict[str, Record]
+    ) -> None:
+        self.config, self.registry, self.now = config, registry, now
+        self.assumed = MappingProxyType(dict(gone))
+        """The records taken for gone, before any draft took one over."""
+        self._gone = gone
+        self._records = dict(registry.records)
+        self._taken = {record.id for record in registry.records.values()}
+        self._present: set[str] = set()
+        self.entries: list[Entry] = []
+        self.problems: list[Problem] = []
+        self.pending: list[tuple[str, float | None]] = []
+        self._slugs: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
+        self._stamped = 0
+        # What this build sees first and dates by it (an undated article, an edit without an
+        # `updated` of its own) is stamped `now`, the next such one a second before, and so on:
+        # no two entries of one build share a time (the W3C validator warns when two entries have
+        # one `updated`), and each keeps its stamp in the registry. One value until a stamp shows:
+        # every new article's record holds it (at 100,000, a datetime each was 4.6 MB).
+        self._seen = now
+
+    def add(self, draft: Draft) -> tuple[Entry, Record] | None:
+        """Settle the next draft in path order: its entry and record, if it is published."""
+        self._present.add(draft.key)
         try:
-            record = registry.records.get(draft.key)
-            if record is None and vanished:
-                record = vanished.pop(draft.hash, None)
-            prepared = settle_draft(draft, config, record, now, taken, seen)
+            record = self.registry.records.get(draft.key)
+            if record is None and self._gone:
+                record = self._gone.pop(draft.hash, None)
+            prepared = settle_draft(draft, self.config, record, self.now, self._taken, self._seen)
         except ArticleError as exc:
-            problems.append(exc.problem)
-            continue
+            self.problems.append(exc.problem)
+            return None
         if prepared is None:
-            pending.append((draft.key, due(draft)))
-            continue
+            self.pending.append((draft.key, due(draft)))
+            return None
         entry, record = prepared
-        if (other := slugs.get(entry.slug)) is not None:
-            problems.append(
+        if (other := self._slugs.get(entry.slug)) is not None:
+            self.problems.append(
                 Problem(draft.source, f"duplicate slug '{entry.slug}' (also used by {other})", draft.line)
             )
-            continue
-        if (other := ids.get(entry.id)) is not None:
-            problems.append(
+            return None
+        if (other := self._ids.get(entry.id)) is not None:
+            self.problems.append(
                 Problem(draft.source, f"duplicate id '{entry.id}' (also used by {other})", draft.line)
             )
-            continue
-        slugs[entry.slug] = ids[entry.id] = draft.source
-        if seen in (entry.published, entry.updated):  # the stamp shows: the next gets another
-            stamped += 1
-            seen = now - timedelta(seconds=stamped)
-        records[draft.key] = record
-        entries.append(entry)
-    for key, record in registry.records.items():
-        if key not in present and record.retired is None and file_of(key) not in unreadable:
-            records[key] = replace(record, retired=now)
-    registry = Registry(MappingProxyType(records))
-    return Prepared(tuple(entries), registry, tuple(problems), tuple(pending))
+            return None
+        self._slugs[entry.slug] = self._ids[entry.id] = draft.source
+        if self._seen in (entry.published, entry.updated):  # the stamp shows: the next gets another
+            self._stamped += 1
+            self._seen = self.now - timedelta(seconds=self._stamped)
+        self._records[draft.key] = record
+        self.entries.append(entry)
+        return prepared
+
+    def assumed_right(self, unreadable: Collection[str]) -> bool:
+        """Whether the records taken for gone are those `settle` takes, now that every draft was added."""
+        return vanished(self.registry, self._present.__contains__, unreadable) == self.assumed
+
+    def finish(self, unreadable: Collection[str] = ()) -> Prepared:
+        """What `settle` gives: the records of the articles gone retired (not of those `unreadable`)."""
+        records, now = self._records, self.now
+        for key, record in self.registry.records.items():
+            if key not in self._present and record.retired is None and file_of(key) not in unreadable:
+                records[key] = replace(record, retired=now)
+        registry = Registry(MappingProxyType(records))
+        return Prepared(tuple(self.entries), registry, tuple(self.problems), tuple(self.pending))
 
 
 def due(draft: Draft) -> float | None:

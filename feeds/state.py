@@ -320,6 +320,11 @@ class State:
             _member_rows([entry for entry, _ in entries], published, self.kinds),
         )
 
+    def drafts(self) -> Iterator[Draft]:
+        """The drafts of every file stored, in key order (the files `put_file` gave this build too)."""
+        for row in self.execute(f"{_DIGESTS} ORDER BY key"):
+            yield from unpickle(row[-1]).drafts
+
     def digest(self, key: str) -> FileDigest | None:
         """The stored digest of one article file."""
         row = self.execute(f"{_DIGESTS} WHERE key = ?", (key,)).fetchone()

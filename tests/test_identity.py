@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import feeds.build
+from feeds.build import BuildOutcome
 from feeds.model import Article
 from feeds.prepare import mint_id, prepare
 from feeds.registry import (
@@ -20,7 +25,8 @@ from feeds.registry import (
     registry_line,
     registry_spliced,
 )
-from tests.conftest import NOW, make_article, site_config
+from feeds.state import STATE_FILE
+from tests.conftest import NOW, Build, make_article, site_config
 
 CONFIG = site_config()
 
@@ -236,3 +242,76 @@ def test_a_large_registry_is_written_as_one_sorted_document() -> None:
     lines = [registry_line(key, records[key]) for key in sorted(records)]
     assert data == ('{\n  "format": 1,\n  "articles": {\n' + ",\n".join(lines) + "\n  }\n}\n").encode()
     assert json.loads(data)["articles"].keys() == records.keys()
+
+
+# A build from scratch settles each file's drafts as it reads them (`feeds.prepare.Settling`),
+# taking for gone the records of the files its scan did not find.
+
+
+def _records_site(tmp_path: Path) -> Path:
+    """A site of one JSON export of two undated records, built once (their ids minted then)."""
+    site = tmp_path / "site"
+    (site / "articles").mkdir(parents=True)
+    (site / "feeds.toml").write_text(
+        'title = "Desk"\nbase_url = "https://example.org/"\ntimezone = "Europe/Kyiv"\n', encoding="utf-8"
+    )
+    records = [
+        {"slug": "kept", "title": "Kept", "summary": "Stays.", "body": "Still here."},
+        {"slug": "moving", "title": "Moving", "summary": "Goes.", "body": "Moved out."},
+    ]
+    (site / "articles" / "b.json").write_text(json.dumps(records), encoding="utf-8")
+    return site
+
+
+def _ids(outcome: BuildOutcome) -> dict[str, str]:
+    return {entry.key: entry.id for entry in outcome.result.entries}
+
+
+def test_a_record_moved_out_of_an_export_still_there_keeps_its_id_in_a_build_from_scratch(
+    tmp_path: Path, build: Build
+) -> None:
+    """Its file is still there, so the reading took it for present: all is settled again."""
+    site = _records_site(tmp_path)
+    before = _ids(build(site, NOW))
+    export = site / "articles" / "b.json"
+    records = json.loads(export.read_text(encoding="utf-8"))
+    export.write_text(json.dumps(records[:1]), encoding="utf-8")
+    # The same text, in a file read before the export: the moved article, not a new one.
+    (site / "articles" / "a.md").write_text(
+        "---\ntitle: Moving\nsummary: Goes.\nslug: moving\n---\nMoved out.", encoding="utf-8"
+    )
+    # And one that claims that id, read after: taken for a moved article, a.md holds the id.
+    (site / "articles" / "c.md").write_text(
+        f"---\ntitle: Claim\nid: {before['b.json#moving']}\n---\nMine.", encoding="utf-8"
+    )
+    shutil.rmtree(site / ".feeds-cache")  # a build from scratch, with the registry
+    outcome = build(site, NOW + timedelta(days=1))
+    assert _ids(outcome) == {"b.json#kept": before["b.json#kept"], "a.md": before["b.json#moving"]}
+    (problem,) = outcome.result.problems
+    assert problem.path == "articles/c.md" and "duplicate id" in problem.message
+    record = load_registry(site / "feeds.registry.json").records["b.json#moving"]
+    assert record.retired == NOW + timedelta(days=1)  # the old key is gone; its id lives on at a.md
+    with sqlite3.connect(site / ".feeds-cache" / STATE_FILE) as db:  # what the next build starts from
+        assert [key for (key,) in db.execute("SELECT key FROM entries ORDER BY key")] == [
+            "a.md",
+            "b.json#kept",
+        ]
+
+
+def test_a_build_from_scratch_settles_as_it_reads_when_the_scan_tells_what_is_gone(
+    tmp_path: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file moved: the record of the path the scan did not find is taken over as it is read."""
+    site = _records_site(tmp_path)
+    (site / "articles" / "c.md").write_text("---\ntitle: C\nsummary: S.\n---\nC's text.", encoding="utf-8")
+    before = _ids(build(site, NOW))
+    (site / "articles" / "c.md").rename(site / "articles" / "a.md")
+    shutil.rmtree(site / ".feeds-cache")
+
+    def settled_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("every draft settled a second time")
+
+    monkeypatch.setattr(feeds.build, "settle", settled_again)
+    after = _ids(build(site, NOW + timedelta(days=1)))
+    assert after["a.md"] == before["c.md"]
+    assert after["b.json#moving"] == before["b.json#moving"]
