@@ -112,6 +112,22 @@ def test_an_entry_renders_the_same_in_every_feed_and_order() -> None:
     assert render_xml._full_entry_element.cache_info().hits > 0
 
 
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+@pytest.mark.parametrize("summary", ["A summary.", ""])
+def test_the_memo_keeps_no_content_and_its_copies_carry_it_where_feedgen_puts_it(
+    fmt: FeedFormat, summary: str
+) -> None:
+    """In RSS, an entry without a summary has its content as its description."""
+    content = "<p>The whole <em>text</em> &amp; more ]]> than that.</p>"
+    entry = make_entry(7, summary=summary, content_html=content)
+    render_xml._full_entry_element.cache_clear()
+    made = etree.tostring(render_xml._make_entry_element(entry, fmt, full_content=True))
+    for _ in range(2):  # made, then from the memo
+        assert etree.tostring(render_xml._entry_element(entry, fmt, full_content=True)) == made
+    kept = etree.tostring(render_xml._full_entry_element(entry, fmt))
+    assert b"whole" in made and b"whole" not in kept
+
+
 def test_the_memo_of_entry_elements_is_bounded() -> None:
     assert render_xml._full_entry_element.cache_info().maxsize == render_xml.ENTRY_MEMO_SIZE <= 10_000
 

@@ -26,6 +26,7 @@ by tests/test_render_speed_equivalence.py.
 from __future__ import annotations
 
 from copy import deepcopy
+from dataclasses import replace
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -44,6 +45,7 @@ HISTORY_NS = "http://purl.org/syndication/history/1.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_LINK = f"{{{ATOM_NS}}}link"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 EXTENSIONS = (
     ("dc", DcExtension, DcEntryExtension, False, True),
     ("media", MediaExtension, MediaEntryExtension, True, True),
@@ -149,15 +151,29 @@ def _entry_element(entry: Entry, fmt: FeedFormat, full_content: bool) -> Any:
     is made once and copied. An archive page's entry is in that page only: it is not kept, as it
     would only push the head feeds' entries out of the memo.
     """
-    if full_content:
-        return deepcopy(_full_entry_element(entry, fmt))
-    return _make_entry_element(entry, fmt, full_content=False)
+    if not full_content:
+        return _make_entry_element(entry, fmt, full_content=False)
+    element = deepcopy(_full_entry_element(entry, fmt))
+    if entry.content_html:  # where feedgen put it: in RSS, the description of an entry without a summary
+        tag = "content" if fmt == "atom" else CONTENT_ENCODED if entry.summary else "description"
+        element.find(tag).text = entry.content_html
+    return element
 
 
 @lru_cache(maxsize=ENTRY_MEMO_SIZE)
 def _full_entry_element(entry: Entry, fmt: FeedFormat) -> Any:
-    """The memo of `_entry_element` for full-content entries: never change what it gives, copy it."""
-    return _make_entry_element(entry, fmt, full_content=True)
+    """The memo of `_entry_element` for full-content entries: never change what it gives, copy it.
+
+    Kept with `_CONTENT_MARK` for the content, which `_entry_element` puts into the copy: at
+    100,000 articles, the worker that renders the head feeds held 27 MB more at the build's
+    peak with the content in the memo's 1,300 elements.
+    """
+    marked = replace(entry, content_html=_CONTENT_MARK) if entry.content_html else entry
+    return _make_entry_element(marked, fmt, full_content=True)
+
+
+_CONTENT_MARK = "-"
+"""Stands for an entry's content in the memo."""
 
 
 def forget_entries() -> bool:
