@@ -7,10 +7,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.errors import ArticleError
 from feeds.model import Article, Author
-from feeds.read.markdown import read_markdown
+from feeds.read.markdown import _FrontMatterLoader, load_front_matter, read_markdown
 from feeds.read.source import SourceFile
 
 PATH = "articles/a.md"
@@ -316,3 +319,47 @@ def test_draft_and_enclosure() -> None:
         "audio/mpeg",
         0,
     )
+
+
+# The front matter's values made without PyYAML's constructor where they are plain
+# (`load_front_matter`): always what `yaml.load` with the front-matter loader makes.
+
+_PLAIN = st.recursive(
+    st.none() | st.text(max_size=12) | st.integers() | st.booleans(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=10), _PLAIN, max_size=6), flow=st.booleans())
+def test_plain_front_matter_loads_as_yaml_loads_it(value: dict[str, object], flow: bool) -> None:
+    raw = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)
+    assert load_front_matter(raw) == yaml.load(raw, Loader=_FrontMatterLoader)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a: &x [1, 2]\nb: *x\n",  # an alias: one list, shared
+        "base: &b {k: v}\nitem:\n  <<: *b\n  own: 1\n",  # a merge
+        "d: !!timestamp 2022-09-13 14:05:00\n",  # an explicit tag
+        "null: x\n~: y\n",  # keys that are not text
+        "? [a, b]\n: c\n",  # a key that is a list: the constructor's own error
+        "t: !!str [a]\n",  # a tag for text on a list: the constructor's own error
+        "",
+        "- a\n- {b: ~}\n",
+        "just text\n",
+    ],
+)
+def test_front_matter_beyond_plain_values_goes_through_the_constructor(raw: str) -> None:
+    try:
+        expected: object = yaml.load(raw, Loader=_FrontMatterLoader)
+    except yaml.YAMLError as exc:
+        with pytest.raises(type(exc)):
+            load_front_matter(raw)
+        return
+    loaded = load_front_matter(raw)
+    assert loaded == expected
+    if raw.startswith("a: &x"):
+        assert isinstance(loaded, dict) and loaded["a"] is loaded["b"]
