@@ -397,3 +397,47 @@ def test_something_named_like_a_sidecar_that_is_no_file_is_no_sidecar(tmp_path: 
         os.mkfifo(sidecar)
     read = read_file(articles / "a.txt", articles, root, link=False)
     assert ([(a.title, a.slug) for a in read.articles], read.problems) == ([("Headline", None)], ())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_an_article_swapped_for_a_named_pipe_is_an_error_not_a_wait(tmp_path: Path) -> None:
+    import threading
+
+    articles, root = _site(tmp_path, {})
+    os.mkfifo(articles / "a.md")  # what the scan saw as a file may be a pipe by the time it is read
+    found: list[object] = []
+    reading = threading.Thread(
+        target=lambda: found.append(read_file(articles / "a.md", articles, root, link=False)), daemon=True
+    )
+    reading.start()
+    reading.join(10)
+    assert not reading.is_alive(), "the read waited on a named pipe"
+    (read,) = found
+    assert [str(p) for p in read.problems] == ["articles/a.md: error: cannot read: not a regular file"]  # type: ignore[attr-defined]
+    assert read.unreadable  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("told", [-7, 0, 5], ids=["shrank", "as-told", "grew"])
+def test_a_file_that_changed_size_since_its_status_was_asked_is_read_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: int
+) -> None:
+    # One read of the size the status gives takes the whole file; a file that grew or shrank
+    # in between (the status said otherwise) is read on to its end, not cut at the old size.
+    import feeds.read
+    from feeds.read import regular_file_bytes
+
+    path = tmp_path / "a.md"
+    data = ("# Заголовок\n\n" + "Текст абзацу. " * 3000).encode()
+    path.write_bytes(data)
+    real_fstat = os.fstat
+
+    def fstat(descriptor: int) -> os.stat_result:
+        status = list(real_fstat(descriptor))
+        status[6] = max(0, len(data) - told)  # st_size, as if the file had been that long
+        return os.stat_result(status)
+
+    monkeypatch.setattr(feeds.read.os, "fstat", fstat)
+    assert regular_file_bytes(path) == data
+    assert regular_file_bytes(path, limit=max(len(data), len(data) - told)) == data
+    with pytest.raises(feeds.read.TooLargeError):  # refused by its status, or once it read past the limit
+        regular_file_bytes(path, limit=len(data) - 1)
