@@ -41,6 +41,7 @@ from feeds.build import (
     OutputFiles,
     StagedRegistry,
     WorkersOnDemand,
+    changed_outputs,
     digest_files,
     feed_fingerprint,
     render_listings,
@@ -228,10 +229,8 @@ def _absorb_touched(
 def _quiet(config: SiteConfig, state: State) -> BuildOutcome | None:
     """Nothing changed: the outcome, if every output file is as the last build left it."""
     outputs = _outputs(state)
-    output_dir = config.output_dir
-    for path, known in outputs.items():
-        if not unchanged_output(output_dir, path, known, known.fingerprint):
-            return None
+    if changed_outputs(config.output_dir, outputs, outputs):
+        return None
     written = WriteReport(changed=(), unchanged=tuple(sorted(outputs)))
     return BuildOutcome(_result(config, state, outputs, (), ()), written, False)
 
@@ -751,12 +750,9 @@ class _Delta:
         """Pages not reached by the difference whose files are not as the last build left them."""
         config, state = self.config, self.state
         broken: dict[tuple[str, int], None] = {}
-        output_dir = config.output_dir
-        for path in paths:
-            known = outputs.get(path)
-            if known is None or not unchanged_output(output_dir, path, known, known.fingerprint):
-                folder, _, rest = path.partition("archive/")
-                broken[(folder, int(rest.split("/", 1)[0]))] = None
+        for path in changed_outputs(config.output_dir, paths, outputs):
+            folder, _, rest = path.partition("archive/")
+            broken[(folder, int(rest.split("/", 1)[0]))] = None
         if not broken:
             return []
         topics = {topic.folder: topic for topic in [Topic("site", config.title, ""), *_topics(state, config)]}

@@ -68,6 +68,19 @@ def _fresh_copy(site: Path, target: Path) -> Path:
     return target
 
 
+def _counting_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the feed files rendered from now on, in the order rendered (in this process)."""
+    rendered: list[str] = []
+    real = feeds.build.render_checked
+
+    def counting(feed: feeds.Feed, fmt: feeds.model.FeedFormat) -> tuple[str, bytes]:
+        rendered.append(feed.files.path(fmt))
+        return real(feed, fmt)
+
+    monkeypatch.setattr(feeds.build, "render_checked", counting)
+    return rendered
+
+
 def _assert_as_from_scratch(site: Path, scratch: Path, now: datetime) -> None:
     """The site's files are those a build from scratch of a copy of its articles gives."""
     _build(_fresh_copy(site, scratch), now=now)
@@ -186,19 +199,38 @@ def test_a_rebuild_with_no_change_renders_and_writes_nothing(
     assert state.read_bytes() == state_bytes  # not even the state changes
 
 
+@pytest.mark.parametrize("also_new", [False, True], ids=["nothing-else-changed", "with-a-new-article"])
+def test_output_files_changed_by_hand_are_rendered_again_and_only_they(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, also_new: bool
+) -> None:
+    # An output file removed, one whose bytes were changed, one merely touched: a rebuild finds
+    # each by its size and time (looked up from the output folder), with or without other changes;
+    # the touched one is rendered to the same bytes, so not written.
+    site = _site(tmp_path / "site")
+    _build(site)
+    public = site / "public"
+    (public / "archive" / "2" / "atom.xml").unlink()
+    (public / "archive" / "3" / "feed.json").write_text("{}", encoding="utf-8")
+    _touch(public / "archive" / "1" / "rss.xml")
+    rendered = _counting_renders(monkeypatch)
+    if also_new:
+        _article(site, 120)
+    outcome = _build(site)
+    assert outcome.written is not None
+    by_hand = {"archive/2/atom.xml", "archive/3/feed.json", "archive/1/rss.xml"}
+    assert by_hand <= set(rendered)
+    assert not {"archive/4/atom.xml", "tags/t1/atom.xml"} & set(rendered)  # untouched, unchanged
+    assert {"archive/2/atom.xml", "archive/3/feed.json"} <= set(outcome.written.changed)
+    assert "archive/1/rss.xml" in outcome.written.unchanged
+    _assert_as_from_scratch(site, tmp_path / "scratch", NOW)
+
+
 def test_one_new_article_rerenders_only_the_feeds_it_is_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = _site(tmp_path / "site")
     _build(site)
-    rendered: list[str] = []
-    real = feeds.build.render_checked
-
-    def counting(feed: feeds.Feed, fmt: feeds.model.FeedFormat) -> tuple[str, bytes]:
-        rendered.append(feed.files.path(fmt))
-        return real(feed, fmt)
-
-    monkeypatch.setattr(feeds.build, "render_checked", counting)
+    rendered = _counting_renders(monkeypatch)
     _article(site, 120)  # tag t0, author Ann
     _build(site)
     folders = sorted({path.rsplit("/", 1)[0] if "/" in path else "" for path in rendered})
