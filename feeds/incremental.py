@@ -666,12 +666,8 @@ class _Delta:
 
     def _intact(self, folder: str, outputs: Mapping[str, OutputState]) -> bool:
         """Whether a head feed's files are as the last build left them."""
-        for fmt in FORMATS:
-            path = f"{folder}{_FILE_NAMES[fmt]}"
-            known = outputs.get(path)
-            if known is None or not unchanged_output(self.config.output_dir, path, known, known.fingerprint):
-                return False
-        return True
+        paths = [f"{folder}{_FILE_NAMES[fmt]}" for fmt in FORMATS]
+        return not changed_outputs(self.config.output_dir, paths, outputs)
 
     def _pages(
         self, topic: Topic, group: TopicKey, count: int, archived: int, total: int, head_updated: datetime

@@ -209,11 +209,12 @@ def regular_file_bytes(path: Path | str, limit: int | None = None) -> bytes | No
         data = os.read(descriptor, status.st_size + 1)
         if len(data) == status.st_size:  # all of it: a file of that size ends there
             return data
-        parts = [data]  # it changed since its status was asked: read to the end
+        parts, size = [data], len(data)  # it changed since its status was asked: read to the end
         while part := os.read(descriptor, 1 << 16):
             parts.append(part)
-            if limit is not None and sum(map(len, parts)) > limit:
-                raise TooLargeError(sum(map(len, parts)))
+            size += len(part)
+            if limit is not None and size > limit:
+                raise TooLargeError(size)
         return b"".join(parts)
     finally:
         os.close(descriptor)
