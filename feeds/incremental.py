@@ -25,13 +25,13 @@ earlier build did.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
-import sqlite3
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar
 
 from feeds.build import (
     LISTING_FILES,
@@ -39,7 +39,9 @@ from feeds.build import (
     BuildResult,
     CachedContent,
     OutputFiles,
+    RenderJob,
     StagedRegistry,
+    Stored,
     WorkersOnDemand,
     changed_outputs,
     digest_files,
@@ -48,6 +50,8 @@ from feeds.build import (
     same_contents,
     settled_output,
     stage_rendered,
+    stored_entries,
+    stored_feeds,
     unchanged_output,
     with_content,
 )
@@ -74,7 +78,6 @@ from feeds.select import (
     archives,
     head_feed,
     refuse_shared_files,
-    select_feeds,
     topic_slug,
 )
 from feeds.state import (
@@ -252,10 +255,10 @@ def _result(
     troubled = sorted(state.execute("SELECT key, digest FROM files INDEXED BY files_troubled WHERE troubled"))
     problems = [problem for _, digest in troubled for problem in unpickle(digest).problems]
     articles, published, held = state.counts()
-    entries = _Stored(published, lambda: _stored_entries(state.path))
+    entries = Stored(published, functools.partial(stored_entries, state.path))
     return BuildResult(
         files=OutputFiles(config.output_dir, outputs),
-        feeds=_Stored(None, lambda: select_feeds(_stored_entries(state.path), config)),
+        feeds=Stored(None, functools.partial(stored_feeds, state.path, config)),
         entries=entries,
         registry=Registry(_StoredRecords(config.registry_path)),
         problems=(*problems, *warnings),
@@ -578,7 +581,8 @@ class _Delta:
         registry = StagedRegistry(config.registry_path, self._registry) if self.registry_changed else None
         with Staging(config.output_dir) as staging, registry or contextlib.nullcontext():
             beside = None if registry is None else registry.meanwhile
-            warnings = stage_rendered(staging, config, jobs, progress, self.workers, self.lock, beside)
+            render = [RenderJob(feed, fmt) for feed, fmt in jobs]
+            warnings = stage_rendered(staging, config, render, progress, self.workers, self.lock, beside)
             for path in produced:
                 if path not in rendered:
                     staging.keep(path)
@@ -885,46 +889,6 @@ def _fingerprints(state: State, fresh: Mapping[str, str]) -> _Lookup:
 # ----------------------------------------------------------------------------------------------
 # What a rebuild's result holds without loading it: read from the state when asked
 # ----------------------------------------------------------------------------------------------
-
-
-def _stored_entries(path: Path) -> tuple[Entry, ...]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return tuple(unpickle(blob) for (blob,) in db.execute("SELECT entry FROM entries ORDER BY file, key"))
-    finally:
-        db.close()
-
-
-class _Stored(Sequence[T]):
-    """A sequence loaded when first used (its length may be known before)."""
-
-    def __init__(self, length: int | None, load: Callable[[], Sequence[T]]) -> None:
-        self._length = length
-        self._load = load
-        self._items: tuple[T, ...] | None = None
-
-    def _all(self) -> tuple[T, ...]:
-        if self._items is None:
-            self._items = tuple(self._load())
-        return self._items
-
-    def __len__(self) -> int:
-        return self._length if self._length is not None else len(self._all())
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[T]: ...
-    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
-        return self._all()[index]
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self._all())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and self._all() == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class _StoredRecords(Mapping[str, Record]):

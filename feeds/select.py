@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Generic, Protocol, TypeVar
 
 from feeds.config import SiteConfig
 from feeds.errors import BuildError
@@ -59,7 +60,43 @@ def archive_files(folder: str, page: int) -> FeedFiles:
 SITE_FILES = feed_files("")
 
 
-def newest_first(entries: Iterable[Entry]) -> list[Entry]:
+class Placeable(Protocol):
+    """What `select` needs of an entry: an `Entry`, or a stand-in for one whose whole is kept
+    elsewhere (`feeds.spill.Spilled`, which a build from scratch keeps in place of each)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def published(self) -> datetime: ...
+    @property
+    def updated(self) -> datetime: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def categories(self) -> tuple[str, ...]: ...
+    @property
+    def authors(self) -> tuple[Author, ...]: ...
+
+
+P = TypeVar("P", bound=Placeable)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned(Generic[P]):
+    """A feed as selected: `feed` says all but its entries (it has none), `members` are them."""
+
+    feed: Feed
+    members: tuple[P, ...]
+
+
+def filled(plan: Planned[Entry]) -> Feed:
+    """The planned feed with its entries in."""
+    return replace(plan.feed, entries=plan.members)
+
+
+def newest_first(entries: Iterable[P]) -> list[P]:
     """Newest publication first; entries published at the same instant ordered by id."""
     return sorted(entries, key=lambda e: (-e.published.timestamp(), e.id))
 
@@ -84,14 +121,18 @@ def topic_slug(name: str) -> str:
 
 def select_feeds(entries: Sequence[Entry], config: SiteConfig) -> tuple[Feed, ...]:
     """Every feed the site publishes: site and topics, each with its archive pages."""
+    return tuple(map(filled, plan_feeds(entries, config)))
+
+
+def plan_feeds(entries: Sequence[P], config: SiteConfig) -> list[Planned[P]]:
+    """`select_feeds`, each feed apart from its entries: for entries that stand in for others."""
     ordered = newest_first(entries)
-    feeds: list[Feed] = []
     site = Topic("site", config.title, "")
-    feeds += paged_feeds(site, ordered, config)
+    plans = paged_plans(site, ordered, config)
     for topic, members in topics(ordered, config):
-        feeds += paged_feeds(topic, members, config)
-    refuse_shared_files(feeds)
-    return tuple(feeds)
+        plans += paged_plans(topic, members, config)
+    refuse_shared_files([plan.feed for plan in plans])
+    return plans
 
 
 def refuse_shared_files(feeds: Sequence[Feed]) -> None:
@@ -103,9 +144,9 @@ def refuse_shared_files(feeds: Sequence[Feed]) -> None:
                 raise BuildError(f"{path}: both '{first.title}' and '{feed.title}' would be written there")
 
 
-def topics(ordered: Sequence[Entry], config: SiteConfig) -> list[tuple[Topic, list[Entry]]]:
+def topics(ordered: Sequence[P], config: SiteConfig) -> list[tuple[Topic, list[P]]]:
     """Each configured topic with its entries (newest first), in kind then folder order."""
-    groups: dict[tuple[str, str], list[Entry]] = {}
+    groups: dict[tuple[str, str], list[P]] = {}
     names: dict[tuple[str, str], str] = {}
     for entry in ordered:
         for kind in config.topics:
@@ -125,15 +166,20 @@ def topics(ordered: Sequence[Entry], config: SiteConfig) -> list[tuple[Topic, li
 
 def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> list[Feed]:
     """The head feed of `topic`, then its archive pages, oldest first (see `archive_pages`)."""
+    return list(map(filled, paged_plans(topic, ordered, config)))
+
+
+def paged_plans(topic: Topic, ordered: Sequence[P], config: SiteConfig) -> list[Planned[P]]:
     head_size = config.feed_limit
     archived = list(reversed(ordered[head_size:])) if archives(topic, config) else []  # oldest first
     size = config.archive_page_size
     count = archive_pages(len(archived), size)
-    feeds = [head_feed(topic, config, ordered[:head_size], count)]
+    plans = [head_plan(topic, config, ordered[:head_size], count)]
     for number in range(1, count + 1):
         page = archived[(number - 1) * size : number * size]
-        feeds.append(archive_page(topic, config, number, count, list(reversed(page)), feeds[-1].updated))
-    return feeds
+        previous = plans[-1].feed.updated
+        plans.append(archive_plan(topic, config, number, count, list(reversed(page)), previous))
+    return plans
 
 
 def archives(topic: Topic, config: SiteConfig) -> bool:
@@ -158,6 +204,10 @@ def archive_pages(archived: int, size: int) -> int:
 
 def head_feed(topic: Topic, config: SiteConfig, newest: Sequence[Entry], pages: int) -> Feed:
     """`topic`'s head feed: its newest entries, linking `prev-archive` to its newest archive page."""
+    return filled(head_plan(topic, config, newest, pages))
+
+
+def head_plan(topic: Topic, config: SiteConfig, newest: Sequence[P], pages: int) -> Planned[P]:
     return _feed(
         topic,
         config,
@@ -178,6 +228,17 @@ def archive_page(
     """Archive page `number` of `pages` (newest entry first); `previous_updated` is the
     `updated` of the feed before it (the head feed for page 1, else page `number - 1`),
     which an empty last page takes as its own."""
+    return filled(archive_plan(topic, config, number, pages, entries, previous_updated))
+
+
+def archive_plan(
+    topic: Topic,
+    config: SiteConfig,
+    number: int,
+    pages: int,
+    entries: Sequence[P],
+    previous_updated: datetime,
+) -> Planned[P]:
     folder = topic.folder
     return _feed(
         topic,
@@ -193,7 +254,7 @@ def archive_page(
     )
 
 
-def topic_names(entry: Entry, kind: str) -> Iterable[str]:
+def topic_names(entry: Placeable, kind: str) -> Iterable[str]:
     if kind == "categories":
         return entry.categories
     if kind == "tags":
@@ -205,7 +266,7 @@ def _feed(
     topic: Topic,
     config: SiteConfig,
     files: FeedFiles,
-    entries: Sequence[Entry],
+    entries: Sequence[P],
     *,
     prev_archive: FeedFiles | None,
     next_archive: FeedFiles | None = None,
@@ -213,7 +274,7 @@ def _feed(
     page: int | None = None,
     empty_updated: datetime = EMPTY_FEED_UPDATED,
     full_content: bool = True,
-) -> Feed:
+) -> Planned[P]:
     title = config.title
     if topic.kind != "site":
         title = f"{config.title}: {TOPIC_TITLES[topic.kind]} {topic.name}"
@@ -222,7 +283,7 @@ def _feed(
     description = config.description or config.title
     if topic.kind != "site":
         description = f"Entries of {config.title} with the {TOPIC_TITLES[topic.kind]} {topic.name}."
-    return Feed(
+    feed = Feed(
         id=config.base_url + files.atom.removesuffix("atom.xml"),
         title=title,
         description=description,
@@ -231,7 +292,7 @@ def _feed(
         files=files,
         language=config.language,
         authors=(config.author or Author(name=config.title),),
-        entries=tuple(entries),
+        entries=(),
         updated=max((e.updated for e in entries), default=empty_updated),
         prev_archive=prev_archive,
         next_archive=next_archive,
@@ -240,3 +301,4 @@ def _feed(
         kind=topic.kind,
         full_content=full_content,
     )
+    return Planned(feed, tuple(entries))

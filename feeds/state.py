@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import itertools
 import json
 import operator
 import os
@@ -259,7 +260,7 @@ class State:
 
     def put_settled(
         self,
-        entries: Sequence[tuple[Entry, str]],
+        entries: Iterable[tuple[Entry, str, bytes]],
         pending: Iterable[tuple[str, float | None]],
         records: Iterable[tuple[str, Record]],
         contents: dict[str, str],
@@ -267,10 +268,14 @@ class State:
     ) -> None:
         """What a build from scratch settled, after `begin_replace` and the files; then the indexes.
 
+        `entries`: each with its fingerprint and its pickled bytes, in key order (`put_entries`).
+
         May run in a thread of its own (while the feeds are rendered): nothing else uses the
         connection meanwhile.
         """
-        self.put_entries(sorted(entries, key=lambda pair: pair[0].key))  # in stored order (`put_entries`)
+        coming = iter(entries)
+        while batch := list(itertools.islice(coming, 1024)):  # not all at once: each is whole
+            self.put_entries([(entry, fp) for entry, fp, _ in batch], [blob for *_, blob in batch])
         self.executemany(
             "INSERT INTO pending VALUES (?, ?, ?)", sorted((k, file_of(k), due) for k, due in pending)
         )
@@ -293,12 +298,16 @@ class State:
         self.put_outputs(dict(sorted(outputs.items())))
         self.set_meta("complete", 1)
 
-    def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
+    def put_entries(
+        self, entries: Iterable[tuple[Entry, str]], stored: Sequence[bytes] | None = None
+    ) -> None:
         """Store entries with their fingerprints, and their topics (rows made as they are written).
 
         In key order, the entries go in in the order they are stored (any order is correct; a
-        build from scratch gives them so); the topics' rows always do (`_member_rows`)."""
+        build from scratch gives them so); the topics' rows always do (`_member_rows`). `stored`:
+        each entry's pickled bytes, where made already."""
         entries = list(entries)
+        blobs = map(pickled, (entry for entry, _ in entries)) if stored is None else iter(stored)
         published = [entry.published.timestamp() for entry, _ in entries]
         self.executemany(
             "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -311,9 +320,9 @@ class State:
                     entry.slug,
                     max(pub, entry.updated.timestamp()),
                     fingerprint,
-                    pickled(entry),
+                    blob,
                 )
-                for (entry, fingerprint), pub in zip(entries, published, strict=True)
+                for (entry, fingerprint), pub, blob in zip(entries, published, blobs, strict=True)
             ),
         )
         self.executemany(
@@ -325,6 +334,14 @@ class State:
         """The drafts of every file stored, in key order (the files `put_file` gave this build too)."""
         for row in self.execute(f"{_DIGESTS} ORDER BY key"):
             yield from unpickle(row[-1]).drafts
+
+    def fingerprints(self) -> dict[str, str]:
+        """The fingerprint of each draft stored, by article key."""
+        found: dict[str, str] = {}
+        for row in self.execute(f"{_DIGESTS} ORDER BY key"):
+            digest = unpickle(row[-1])
+            found.update((d.key, f) for d, f in zip(digest.drafts, digest.fingerprints, strict=True))
+        return found
 
     def digest(self, key: str) -> FileDigest | None:
         """The stored digest of one article file."""
@@ -574,7 +591,7 @@ def pickled(value: object) -> bytes:
     return stream.getvalue()
 
 
-def unpickle(data: bytes) -> Any:
+def unpickle(data: bytes | memoryview) -> Any:
     return _Unpickler(io.BytesIO(data)).load()
 
 

@@ -19,6 +19,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 import feeds.build
+from feeds.build import RenderJob
 from feeds.model import FORMATS, Author, Enclosure, Entry, Feed, FeedFiles, FeedFormat, Origin
 from feeds.render import forget_shared, render
 from feeds.render import xml as render_xml
@@ -152,15 +153,22 @@ def test_a_worker_forgets_the_entries_of_the_feeds_in_full_once_past_them(
     given_back: list[bool] = []
     monkeypatch.setattr(feeds.build, "give_back", lambda: given_back.append(True))
     render_xml._full_entry_element.cache_clear()
-    jobs: list[tuple[Feed, FeedFormat]] = [(head, "atom"), (head, "rss"), (archive, "rss"), (archive, "atom")]
+    jobs: list[RenderJob] = [
+        RenderJob(head, "atom"),
+        RenderJob(head, "rss"),
+        RenderJob(archive, "rss"),
+        RenderJob(archive, "atom"),
+    ]
     staged = feeds.build._rendered_in_worker(jobs, tmp_path)
     assert render_xml._full_entry_element.cache_info().currsize == 0
     assert given_back == [True]  # once a chunk: not after each feed
-    assert [file.relative for file in staged] == [feed.files.path(fmt) for feed, fmt in jobs]
+    assert [file.relative for file in staged] == [feed.files.path(fmt) for feed, fmt, _ in jobs]
     # Each staged beside its place, with the feed's bytes, for the build's staging to adopt.
-    assert [Path(file.temporary or "").read_bytes() for file in staged] == [render(f, fmt) for f, fmt in jobs]
+    assert [Path(file.temporary or "").read_bytes() for file in staged] == [
+        render(f, fmt) for f, fmt, _ in jobs
+    ]
     assert [Path(file.temporary or "").parent for file in staged] == [
-        (tmp_path / feed.files.path(fmt)).parent for feed, fmt in jobs
+        (tmp_path / feed.files.path(fmt)).parent for feed, fmt, _ in jobs
     ]
 
 
@@ -169,14 +177,14 @@ def test_the_feeds_in_full_go_to_few_workers_in_chunks_of_their_own() -> None:
     # head feeds in one chunk are made, and kept, by one worker, not by every worker, while
     # the others render the archive pages.
     head, archive = _feed(archive=False), _feed(archive=True)
-    jobs: list[tuple[Feed, FeedFormat]] = [(head, "rss")] * 126 + [(archive, "rss")] * 600
+    jobs: list[RenderJob] = [RenderJob(head, "rss")] * 126 + [RenderJob(archive, "rss")] * 600
     chunks = feeds.build.render_chunks(jobs, 2)
     assert [index for chunk in chunks for index in chunk] == list(range(726))  # each once, in order
     assert chunks[0] == range(126)  # the 42 head feeds of the benchmark's site, in 3 formats
     assert {len(chunk) for chunk in chunks[1:]} == {16, 8}  # 600 = 37 x 16 + 8
     alone = feeds.build.render_chunks(jobs[126:], 2)  # no feed in full
     assert alone == [*(range(s, s + 16) for s in range(0, 592, 16)), range(592, 600)]
-    many = [(head, "rss")] * 300 + [(archive, "rss")] * 1200
+    many = [RenderJob(head, "rss")] * 300 + [RenderJob(archive, "rss")] * 1200
     assert [len(chunk) for chunk in feeds.build.render_chunks(many, 2)[:3]] == [128, 128, 44]
 
 
@@ -184,7 +192,7 @@ def test_the_feeds_in_full_of_a_small_site_are_shared_out_among_the_workers() ->
     # Mostly head feeds (1,000 articles: 126 jobs in full, 60 others): one worker alone took
     # 0.3 s longer, while the other had too little else to do.
     head, archive = _feed(archive=False), _feed(archive=True)
-    jobs: list[tuple[Feed, FeedFormat]] = [(head, "rss")] * 126 + [(archive, "rss")] * 60
+    jobs: list[RenderJob] = [RenderJob(head, "rss")] * 126 + [RenderJob(archive, "rss")] * 60
     chunks = feeds.build.render_chunks(jobs, 2)
     assert [index for chunk in chunks for index in chunk] == list(range(186))
     assert chunks[:2] == [range(63), range(63, 126)]
@@ -205,7 +213,9 @@ def test_a_worker_whose_feed_fails_removes_what_it_staged_before(
 
     monkeypatch.setattr(feeds.build, "render_checked", failing_on_json)
     with pytest.raises(feeds.BuildError):
-        feeds.build._rendered_in_worker([(head, "rss"), (head, "atom"), (head, "json")], tmp_path)
+        feeds.build._rendered_in_worker(
+            [RenderJob(head, "rss"), RenderJob(head, "atom"), RenderJob(head, "json")], tmp_path
+        )
     assert list(tmp_path.rglob("*")) == []
 
 
@@ -213,7 +223,7 @@ def test_a_render_stopped_midway_removes_the_files_staged_and_not_taken(tmp_path
     """What the workers staged for the build's staging and it never adopted (the build stopped
     while they rendered) is removed: of the chunk being handed over, and of those in flight."""
     head, archive = _feed(archive=False), _feed(archive=True)
-    jobs: list[tuple[Feed, FeedFormat]] = [(feed, fmt) for feed in (head, archive) for fmt in FORMATS] * 8
+    jobs: list[RenderJob] = [RenderJob(feed, fmt) for feed in (head, archive) for fmt in FORMATS] * 8
     rendered = feeds.build._render_all(jobs, tmp_path, 2)
     taken = next(rendered)
     assert taken.temporary is not None and Path(taken.temporary).exists()
@@ -229,7 +239,12 @@ def test_the_feeds_in_full_are_rendered_first(tmp_path: Path) -> None:
         def adopt(self, file: StagedFile) -> None:
             offered.append(file.relative)
 
-    jobs: list[tuple[Feed, FeedFormat]] = [(archive, "rss"), (head, "rss"), (archive, "json"), (head, "json")]
+    jobs: list[RenderJob] = [
+        RenderJob(archive, "rss"),
+        RenderJob(head, "rss"),
+        RenderJob(archive, "json"),
+        RenderJob(head, "json"),
+    ]
     config = site_config(root=tmp_path)
     feeds.build.stage_rendered(Recorder(), config, jobs, None, 1, None)  # type: ignore[arg-type]
     assert offered == ["rss.xml", "feed.json", "archive/2/rss.xml", "archive/2/feed.json"]

@@ -412,6 +412,13 @@ class FolderFiles(Sequence[FoundFile]):
             self._all, self._scans = found, {}  # the packed scans are not needed again
         return self._all
 
+    def take(self) -> list[FoundFile]:
+        """The files, given away: this is released (`release`), and the list is the caller's
+        to empty as it goes (`feeds.build.gather` drops each file once gathered)."""
+        files = self._files()
+        self.release()
+        return files
+
     def release(self) -> None:
         """Free the files: they are not asked for again (a build from scratch has read them).
 

@@ -1,0 +1,152 @@
+"""A build from scratch keeps its entries in a spill file, not in memory (`feeds.spill`): the same
+bytes as a build that holds them, and the file lasts one build."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import feeds.build
+from feeds.build import run_build
+from feeds.config import load_config
+from feeds.read import FolderFiles, scan_folders
+from feeds.spill import SPILL_FILE, Spill, read_spilled, spans
+from feeds.state import pickled
+from tests.conftest import NOW, make_entry, published_files
+
+FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _site(folder: Path, count: int = 90) -> Path:
+    """Dated articles in two folders, tags and authors: head feeds, topic feeds and archive pages."""
+    (folder / "articles").mkdir(parents=True)
+    (folder / "feeds.toml").write_text(
+        'title = "Desk"\nbase_url = "https://example.org/"\ntimezone = "Europe/Kyiv"\n'
+        "feed_limit = 10\narchive_page_size = 20\n",
+        encoding="utf-8",
+    )
+    for number in range(count):
+        path = folder / "articles" / f"{number // 40}" / f"a{number:04}.md"
+        path.parent.mkdir(exist_ok=True)
+        published = (FIRST + timedelta(hours=5 * number)).isoformat()
+        path.write_text(
+            f"---\ntitle: Article {number}\ndate: {published}\nauthor: {['Ann', 'Bo'][number % 2]}\n"
+            f"tags: [t{number % 3}]\n---\n\nText of article {number}.\n\nMore [text](/about/).\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def _spill_path(site: Path) -> Path:
+    return load_config(site / "feeds.toml").cache_dir / SPILL_FILE
+
+
+def test_entries_read_back_from_a_spill_file_are_the_entries_added(tmp_path: Path) -> None:
+    entries = [make_entry(n, tags=(f"t{n}",), authors=()) for n in range(1, 6)]
+    fingerprints = [f"{n:032x}" for n in range(1, 6)]
+    with Spill(tmp_path) as spill:
+        for entry, fingerprint in zip(entries, fingerprints, strict=True):
+            spill.add(entry, fingerprint, bytes([len(fingerprint)]))
+        spill.seal()
+        assert [s.key for s in spill.entries] == [e.key for e in entries]
+        assert spill.entries[2].tags == ("t3",) and spill.entries[2].mark == b"\x20"
+        assert spill.load(spill.entries) == entries
+        assert list(spill.fingerprinted(spill.entries[3:])) == list(
+            zip(entries[3:], fingerprints[3:], strict=True)
+        )
+        stored = list(spill.stored(reversed(spill.entries)))
+        pairs = reversed(list(zip(entries, fingerprints, strict=True)))
+        assert stored == [(e, f, pickled(e)) for e, f in pairs]
+        # Another process reads them by where they are, as an archive page's worker does.
+        some = [spill.entries[4], spill.entries[1]]
+        assert read_spilled(str(spill.path), spans(some)) == (entries[4], entries[1])
+        path = spill.path
+        assert path.exists()
+        spill.clear()
+        assert spill.entries == [] and path.stat().st_size == 0
+    assert not path.exists()
+
+
+def test_a_build_from_scratch_gives_the_bytes_of_a_build_that_holds_its_entries(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site")
+    config = load_config(site / "feeds.toml")
+    held = run_build(config, NOW, write=False)  # every entry in memory: no state, no spill
+    outcome = run_build(config, NOW)
+    written = published_files(site)
+    assert len(written) > 30
+    assert any(path.startswith("archive/") for path in written)
+    expected = {path: held.result.files[path] for path in written}
+    assert written == expected
+    assert [e.id for e in outcome.result.entries] == [e.id for e in held.result.entries]
+    assert outcome.result.entries[0] == held.result.entries[0]
+    assert not _spill_path(site).exists()
+
+
+def test_a_spill_file_left_by_a_killed_build_is_made_again(tmp_path: Path) -> None:
+    site, clean = _site(tmp_path / "site"), _site(tmp_path / "clean")
+    spill = _spill_path(site)
+    spill.parent.mkdir(parents=True)
+    spill.write_bytes(b"\x80\x05 not entries " * 1000)
+    run_build(load_config(site / "feeds.toml"), NOW)
+    run_build(load_config(clean / "feeds.toml"), NOW)
+    assert published_files(site) == published_files(clean)
+    assert not spill.exists()
+
+
+def test_a_build_that_fails_midway_removes_its_spill_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site")
+    seen: list[bool] = []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        seen.append(_spill_path(site).exists())
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(feeds.build, "spilled_pages", failing)
+    with pytest.raises(RuntimeError, match="stopped"):
+        run_build(load_config(site / "feeds.toml"), NOW)
+    assert seen == [True]  # the build had spilled its entries
+    assert not _spill_path(site).exists()
+    assert not (site / "public" / "atom.xml").exists()
+
+
+def test_a_strict_build_that_fails_still_gives_the_entries_it_settled(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", count=12)
+    bad = "---\ntitle: Bad\ndate: 2022-02-30\n---\n\nText.\n"
+    (site / "articles" / "bad.md").write_text(bad, encoding="utf-8")
+    config = load_config(site / "feeds.toml")
+    outcome = run_build(config, NOW, strict=True)
+    assert outcome.written is None
+    assert any("bad.md" in problem.path for problem in outcome.result.problems)
+    assert sorted(e.title for e in outcome.result.entries) == sorted(f"Article {n}" for n in range(12))
+    assert not (site / "public").exists() or not (site / "public" / "atom.xml").exists()
+
+
+def test_the_walks_files_are_given_away_once(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", count=45)
+    files = scan_folders(site / "articles").files
+    assert isinstance(files, FolderFiles)
+    taken = files.take()
+    assert [f.key for f in taken] == sorted(f"{n // 40}/a{n:04}.md" for n in range(45))
+    with pytest.raises(RuntimeError, match="released"):
+        list(files)
+
+
+def test_a_registry_keeps_the_identity_of_an_article_renamed_in_a_build_from_scratch(tmp_path: Path) -> None:
+    # Only the registry's own keys are asked whether they are still there (`Settling`).
+    site = _site(tmp_path / "site", count=3)
+    undated = "---\ntitle: Undated\n---\n\nSame text.\n"
+    (site / "articles" / "undated.md").write_text(undated, encoding="utf-8")
+    config = load_config(site / "feeds.toml")
+    first = {e.title: e for e in run_build(config, NOW).result.entries}["Undated"]
+    (site / "articles" / "undated.md").rename(site / "articles" / "moved.md")
+    for folder in ("public", ".feeds-cache"):  # a fresh clone: the registry alone remembers
+        shutil.rmtree(site / folder)
+    later = NOW + timedelta(days=1)
+    moved = {e.title: e for e in run_build(load_config(site / "feeds.toml"), later).result.entries}["Undated"]
+    assert moved.key == "moved.md"
+    assert (moved.id, moved.published) == (first.id, first.published)
