@@ -596,3 +596,21 @@ def test_serve_previews_the_built_site(sample_site: Path) -> None:
     finally:
         server.terminate()
         server.wait(5)
+
+
+def test_a_damaged_registry_fails_the_build_in_one_line_and_keeps_the_feeds(
+    sample_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(sample_site)
+    assert _run(capsys, "build", *NOW)[0] == 0
+    registry = sample_site / "feeds.registry.json"
+    registry.write_text(registry.read_text().replace('"id": "', '"id": 7, "was": "', 1))
+    _age(sample_site)
+    public = _tree(sample_site / "public")
+    status, _, err = _run(capsys, "build", *NOW)
+    assert status == 1
+    assert err.splitlines() == [
+        "feeds: error: build failed: feeds.registry.json: the registry is damaged (an id and a hash are"
+        " text); restore it from version control"
+    ]
+    assert _tree(sample_site / "public") == public

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import feeds.build
 from feeds.build import BuildOutcome
+from feeds.errors import BuildError
 from feeds.model import Article
 from feeds.prepare import mint_id, prepare
 from feeds.registry import (
@@ -160,6 +161,68 @@ def test_registry_file_round_trips_sorted_and_stable(tmp_path: Path) -> None:
     path.write_bytes(data)
     assert dict(load_registry(path).records) == records
     assert dump_registry(load_registry(path)) == data
+
+
+_GOOD = '{"id": "tag:example.org,2022-01-01:a", "first_seen": "2022-01-01T00:00:00Z", "hash": "aa"}'
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("{not json", "cannot be read (Expecting property name"),
+        ('{"format": 2, "articles": {}}', "is damaged (unknown format 2)"),
+        ("[1, 2]", "is damaged (unknown format [1, 2])"),
+        ('{"format": 1}', "is damaged ('articles')"),
+        ('{"format": 1, "articles": [' + _GOOD + "]}", "is damaged ('articles' is not an object)"),
+        ('{"format": 1, "articles": {"a.md": "tag:x"}}', "the record of 'a.md' is not an object"),
+        ('{"format": 1, "articles": {"a.md": {"id": "tag:x", "hash": "aa"}}}', "the record of 'a.md'"),
+        (
+            '{"format": 1, "articles": {"a.md": '
+            + _GOOD.replace('"id": "tag:example.org,2022-01-01:a", ', "")
+            + "}}",
+            "('id')",
+        ),
+        (
+            '{"format": 1, "articles": {"a.md": '
+            + _GOOD.replace('"tag:example.org,2022-01-01:a"', "5")
+            + "}}",
+            "an id and a hash are text",
+        ),
+        (
+            '{"format": 1, "articles": {"a.md": ' + _GOOD.replace("T00:00:00Z", " 00:00") + "}}",
+            "is not a time such as",
+        ),
+        ('{"format": 1, "articles": {"a.md": ' + _GOOD[:-1] + ', "retired": 7}}}', "7 is not a time"),
+    ],
+)
+def test_a_damaged_registry_stops_the_build_with_a_line_naming_it(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    path = tmp_path / "feeds.registry.json"
+    path.write_text(text)
+    with pytest.raises(BuildError) as caught:
+        load_registry(path)
+    assert str(caught.value).startswith(f"{path}: the registry ")
+    assert says in str(caught.value)
+    assert str(caught.value).endswith("; restore it from version control")
+
+
+def test_records_of_one_first_seen_time_share_it_and_unchanged_records_are_kept_as_they_are(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "feeds.registry.json"
+    path.write_text(
+        '{"format": 1, "articles": {"a.md": ' + _GOOD + ', "b.md": ' + _GOOD.replace(":a", ":b") + "}}"
+    )
+    records = load_registry(path).records
+    assert records["a.md"].first_seen == datetime(2022, 1, 1, tzinfo=UTC)
+    assert records["a.md"].first_seen is records["b.md"].first_seen  # one value, not one each
+    first = prepare([_article()], CONFIG, Registry(), NOW)
+    again = prepare([_article()], CONFIG, first.registry, NOW + timedelta(days=1))
+    (key,) = first.registry.records
+    assert again.registry.records[key] is first.registry.records[key]  # a build holds one record, not two
+    edited = prepare([_article(body="Edited.")], CONFIG, first.registry, NOW + timedelta(days=1))
+    assert edited.registry.records[key].changed == NOW + timedelta(days=1)
 
 
 _KEYS = st.text(alphabet='ab/."\\é😀 \n', min_size=1, max_size=6)
