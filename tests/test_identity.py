@@ -125,6 +125,25 @@ def test_duplicate_slugs_and_ids_reject_the_later_article() -> None:
     assert set(result.registry.records) == {"articles/a.md", "articles/c.md"}
 
 
+def test_a_duplicate_names_the_other_article_by_its_source_however_its_key_is_made() -> None:
+    # As the reader makes them (the folder as shown, then the key; a record keyed within its
+    # file), and as a library user may: a source that is not the folder and key.
+    articles = [
+        _article(source="site/articles/a.jsonl", key="a.jsonl#one", slug="one"),
+        _article(source="elsewhere/b.md", key="b.md", slug="two"),
+        _article(source="site/articles/c.md", key="c.md", slug="three", id="urn:x"),
+        _article(source="site/articles/d.md", key="d.md", slug="one"),
+        _article(source="site/articles/e.md", key="e.md", slug="two"),
+        _article(source="site/articles/f.md", key="f.md", id="urn:x"),
+    ]
+    result = prepare(articles, CONFIG, Registry(), NOW)
+    assert [str(p) for p in result.problems] == [
+        "site/articles/d.md: error: duplicate slug 'one' (also used by site/articles/a.jsonl)",
+        "site/articles/e.md: error: duplicate slug 'two' (also used by elsewhere/b.md)",
+        "site/articles/f.md: error: duplicate id 'urn:x' (also used by site/articles/c.md)",
+    ]
+
+
 def test_slugs_with_path_tricks_are_errors() -> None:
     for slug in ("../etc", "a/b", "..", "a\\b"):
         result = prepare([_article(slug=slug)], CONFIG, Registry(), NOW)
