@@ -885,7 +885,7 @@ class StagedRegistry:
     whole or in pieces (a build from scratch writes them as they come from the state).
     """
 
-    def __init__(self, path: Path, make: Callable[[], bytes | Iterable[bytes]]) -> None:
+    def __init__(self, path: Path, make: Callable[[], bytes | Iterable[bytes | memoryview]]) -> None:
         self.path = path
         self._make = make
         self._staged: Path | None = None
@@ -930,7 +930,7 @@ class StagedRegistry:
             _remove(staged)
 
 
-def _hashed(pieces: Iterable[bytes], hashing: Any) -> Iterator[bytes]:
+def _hashed(pieces: Iterable[bytes | memoryview], hashing: Any) -> Iterator[bytes | memoryview]:
     for piece in pieces:
         hashing.update(piece)
         yield piece

@@ -615,7 +615,7 @@ class _Delta:
             _result(config, state, settled, tuple(heads), warnings), written, registry_written
         )
 
-    def _registry(self) -> bytes:
+    def _registry(self) -> bytes | list[bytes | memoryview]:
         """The registry file's new bytes: the old file with the changed lines spliced in, if it
         is as a build wrote it (so, at 100,000 articles, not 25 MB made again from the mirror)."""
         if self.state.meta("registry_canonical") == 1:

@@ -241,7 +241,7 @@ def write_file(target: Path, data: bytes | Iterable[bytes]) -> bool:
     return True
 
 
-def stage_file(target: Path, data: bytes | Iterable[bytes]) -> Path | None:
+def stage_file(target: Path, data: bytes | Iterable[bytes | memoryview]) -> Path | None:
     """`write_file`'s first half: `data` in a temporary file beside `target`, synced to disk
     (None, and nothing staged, if `target` holds them already). `commit_file` puts it in place."""
     if isinstance(data, bytes):
@@ -283,7 +283,7 @@ def _holds(target: Path, data: bytes) -> bool:
         raise BuildError(f"{target}: cannot read the current file ({exc.strerror})") from None
 
 
-def _stage(target: Path, data: bytes | Iterable[bytes], *, sync: bool = True) -> Path:
+def _stage(target: Path, data: bytes | Iterable[bytes | memoryview], *, sync: bool = True) -> Path:
     """`data` written (and synced) to a temporary file beside `target` (a dotfile, never served)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

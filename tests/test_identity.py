@@ -267,7 +267,38 @@ def test_a_spliced_registry_is_the_registry_written_whole(
         if record is None:
             new.pop(key, None)
     lines = {key: None if record is None else registry_line(key, record) for key, record in changes.items()}
-    assert registry_spliced(dump_registry(Registry(old)), lines) == dump_registry(Registry(new))
+    spliced = registry_spliced(dump_registry(Registry(old)), lines)
+    assert spliced is not None
+    assert b"".join(spliced) == dump_registry(Registry(new))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"c.md": "new"},  # after the last line
+        {"0.md": "new"},  # before the first
+        {"b.md": None},  # the last line gone
+        {"b.md": "new"},  # the last line changed
+        {"a.md": None, "b.md": None},  # every line gone
+        {"a.md": None, "ab.md": "new", "c.md": "new"},
+    ],
+)
+def test_a_registry_is_spliced_at_its_ends_too(changes: dict[str, str | None]) -> None:
+    old = {key: Record(f"tag:{key}", datetime(2022, 1, 1, tzinfo=UTC), "aa") for key in ("a.md", "b.md")}
+    records = {key: Record(f"tag:{key}:new", datetime(2023, 1, 1, tzinfo=UTC), "bb") for key in changes}
+    lines = {
+        key: None if change is None else registry_line(key, records[key]) for key, change in changes.items()
+    }
+    new = {**old, **{key: records[key] for key, change in changes.items() if change is not None}}
+    for key in [key for key, change in changes.items() if change is None]:
+        del new[key]
+    for start in (old, new):  # and from the registry with those lines, back
+        spliced = registry_spliced(dump_registry(Registry(start)), lines)
+        assert spliced is not None
+        assert b"".join(spliced) == dump_registry(Registry(new))
+    assert b"".join(registry_spliced(dump_registry(Registry()), lines) or [b"-"]) == dump_registry(
+        Registry({key: records[key] for key, change in changes.items() if change is not None})
+    )
 
 
 def test_a_registry_not_laid_out_as_written_is_not_spliced() -> None:
