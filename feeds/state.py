@@ -461,8 +461,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-_CACHE = -65536
-"""SQLite's page cache: 64 MB at most (negative: in KiB)."""
+_CACHE = -8192
+"""SQLite's page cache: 8 MB at most (negative: in KiB). At 100,000 articles, 64 MB made no
+rebuild faster and was filled by every one that changed anything: after one new article the
+build peaked at 138 MB, not 102 MB, after one edit at 122 MB, not 94, and with every file
+touched at 362 MB summed over its processes, not 283 (`bench.py`, the two side by side)."""
 _BULK_CACHE = -4096
 """While a build from scratch fills the tables front to back (and sorts each index once): 4 MB
 (at 100,000 articles, 16 MB of it stayed in the build's peak, for no faster a save)."""
