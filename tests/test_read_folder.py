@@ -322,6 +322,27 @@ def test_each_files_status_is_its_own_and_its_sidecars_however_the_folder_is_lis
     ]
 
 
+def test_a_time_beyond_64_bits_of_nanoseconds_is_scanned_and_its_change_seen(tmp_path: Path) -> None:
+    """Statuses are packed as 64-bit numbers; ext4 holds times to the year 2446."""
+    from feeds.read import scan_folders
+
+    articles, _ = _site(tmp_path, {"2023/a.md": _md("A"), "2023/b.md": _md("B")})
+    far = 2**63 + 5 * 10**9  # 2262-04-11
+    try:
+        os.utime(articles / "2023/b.md", ns=(1, far))
+    except (OSError, OverflowError):
+        pytest.skip("this file system cannot hold such a time")
+    if (articles / "2023/b.md").stat().st_mtime_ns != far:
+        pytest.skip("this file system cannot hold such a time")
+    scan = scan_folders(articles)
+    assert [(f.key, f.state.mtime_ns) for f in scan.files][1] == ("2023/b.md", far)
+    os.utime(articles / "2023/b.md", ns=(1, far + 10**9))
+    again = scan_folders(articles)
+    assert again.folders["2023/"] != scan.folders["2023/"]
+    os.utime(articles / "2023/b.md", ns=(1, 10**18))  # back within 64 bits
+    assert scan_folders(articles).folders["2023/"] not in {scan.folders["2023/"], again.folders["2023/"]}
+
+
 def test_the_changed_files_of_a_folder_are_found_from_its_packed_scan_as_from_a_list(tmp_path: Path) -> None:
     from feeds.read import FolderFiles, changed_in, packed_state, scan_folders
 

@@ -13,6 +13,7 @@ import importlib
 import os
 import pickle
 import stat
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -340,7 +341,7 @@ class FolderScan(NamedTuple):
     """The files' names, in order, each ended by a NUL (which no name holds)."""
     links: bytes
     """Per file: 1 if it may be a symbolic link (0: the listing saw it is not)."""
-    states: list[int]
+    states: array[int] | list[int]
     """Per file, four numbers: size, mtime, and the sidecar's size and mtime (size -1: none)."""
     hash: str
 
@@ -588,8 +589,20 @@ def _scan_listing(folder: str, prefix: str, opened: int | None) -> tuple[FolderS
     packed = "".join(f"{name}\0" for name in names)
     digest = hashlib.blake2b(packed.encode("utf-8", "surrogatepass"), digest_size=16)
     digest.update(links)
-    digest.update(pickle.dumps(states, protocol=5))
-    return FolderScan(prefix, base, packed, bytes(links), states, digest.hexdigest()), below
+    flat = _flat(states)
+    digest.update(flat if isinstance(flat, array) else pickle.dumps(flat, protocol=5))
+    return FolderScan(prefix, base, packed, bytes(links), flat, digest.hexdigest()), below
+
+
+def _flat(states: list[int]) -> array[int] | list[int]:
+    """The statuses as 64-bit numbers: at 100,000 files, as Python ints they were 16.6 MB and
+    400,000 objects in a rebuild's process, 30 ms to unpickle there and 25 ms to pickle in the
+    scan's workers, and as many to hash. A time beyond 64 bits of nanoseconds (the year 2262 on,
+    which ext4 can hold) keeps the list."""
+    try:
+        return array("q", states)
+    except OverflowError:
+        return states
 
 
 def file_position(files: Sequence[FoundFile], key: str, low: int = 0) -> int:
