@@ -266,7 +266,7 @@ class Settling:
 
     def add(self, draft: Draft) -> tuple[Entry, Record] | None:
         """Settle the next draft in path order: its entry and record, if it is published."""
-        record = self.registry.records.get(draft.key)
+        own = record = self.registry.records.get(draft.key)
         if record is not None:
             self._present.add(draft.key)
         try:
@@ -303,7 +303,7 @@ class Settling:
         if self._seen in (entry.published, entry.updated):  # the stamp shows: the next gets another
             self._stamped += 1
             self._seen = self.now - timedelta(seconds=self._stamped)
-        if record is not self.registry.records.get(draft.key):
+        if record is not own:
             self._records[draft.key] = record
         if self._keep:
             self.entries.append(entry)

@@ -217,13 +217,13 @@ def registry_spliced(old: bytes, lines: Mapping[str, str | None]) -> list[bytes 
 def _seek(text: bytes, key: str, low: int, high: int) -> int:
     """Where the first line of `text[low:high]` (`low` a line's start, `high` the end of the last
     line) whose key is not below `key` starts; `high` if none."""
-    limit = high
+    last = high
     while low < high:
         middle = (low + high) // 2
         start = text.rfind(b"\n", low, middle) + 1 or low
         end = text.index(b"\n", start)
         if _line_key(text[start:end]) < key:
-            low = min(end + 1, limit)
+            low = min(end + 1, last)  # the last line ends at `high`, not after a newline
         else:
             high = start
     return low
