@@ -70,7 +70,7 @@ from feeds.read import (
     file_position,
     in_folder,
 )
-from feeds.registry import Record, Registry, load_registry, registry_file, registry_spliced
+from feeds.registry import Record, Registry, load_registry, registry_file, registry_file_spliced
 from feeds.select import (
     Topic,
     archive_page,
@@ -615,14 +615,14 @@ class _Delta:
             _result(config, state, settled, tuple(heads), warnings), written, registry_written
         )
 
-    def _registry(self) -> bytes | list[bytes | memoryview]:
+    def _registry(self) -> bytes | Iterable[bytes]:
         """The registry file's new bytes: the old file with the changed lines spliced in, if it
-        is as a build wrote it (so, at 100,000 articles, not 25 MB made again from the mirror)."""
+        is as a build wrote it (so, at 100,000 articles, not 25 MB made again from the mirror,
+        nor read whole: `registry_file_spliced`)."""
         if self.state.meta("registry_canonical") == 1:
-            with contextlib.suppress(OSError):
-                old = self.config.registry_path.read_bytes()
-                if (spliced := registry_spliced(old, self.registry_lines)) is not None:
-                    return spliced
+            spliced = registry_file_spliced(self.config.registry_path, self.registry_lines)
+            if spliced is not None:
+                return spliced
         return registry_file(self.state.registry_lines())
 
     def _feeds(self) -> tuple[list[Feed], list[Feed]]:

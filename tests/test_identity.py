@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import feeds.build
+import feeds.registry
 from feeds.build import BuildOutcome
 from feeds.errors import BuildError
 from feeds.model import Article
@@ -23,6 +27,7 @@ from feeds.registry import (
     content_hash,
     dump_registry,
     load_registry,
+    registry_file_spliced,
     registry_line,
     registry_spliced,
 )
@@ -270,6 +275,18 @@ def test_a_spliced_registry_is_the_registry_written_whole(
     spliced = registry_spliced(dump_registry(Registry(old)), lines)
     assert spliced is not None
     assert b"".join(spliced) == dump_registry(Registry(new))
+    # The same from the file, read in windows and runs of a few bytes (their ends are crossed).
+    with tempfile.TemporaryDirectory() as folder, _small_reads():
+        path = Path(folder) / "feeds.registry.json"
+        path.write_bytes(dump_registry(Registry(old)))
+        from_file = registry_file_spliced(path, lines)
+        assert from_file is not None
+        assert b"".join(from_file) == dump_registry(Registry(new))
+
+
+def _small_reads() -> mock._patch[int]:
+    """`registry_file_spliced` reading 5 bytes at a time to find lines, and copying 7."""
+    return mock.patch.multiple(feeds.registry, _WINDOW=5, _RUN=7)
 
 
 @pytest.mark.parametrize(
@@ -301,11 +318,59 @@ def test_a_registry_is_spliced_at_its_ends_too(changes: dict[str, str | None]) -
     )
 
 
-def test_a_registry_not_laid_out_as_written_is_not_spliced() -> None:
+def test_a_registry_not_laid_out_as_written_is_not_spliced(tmp_path: Path) -> None:
     line = registry_line("a.md", Record("x", datetime(2022, 1, 1, tzinfo=UTC), "aa"))
+    path = tmp_path / "feeds.registry.json"
+    assert registry_file_spliced(path, {"a.md": line}) is None  # no file
     assert registry_spliced(b'{"format": 1, "articles": {}}', {"a.md": line}) is None
+    path.write_bytes(b'{"format": 1, "articles": {}}')
+    assert registry_file_spliced(path, {"a.md": line}) is None
     not_a_record = dump_registry(Registry()).replace(b"\n\n", b"\n    // a.md\n")
     assert registry_spliced(not_a_record, {"b.md": line}) is None
+    path.write_bytes(not_a_record)
+    assert registry_file_spliced(path, {"b.md": line}) is None
+
+
+def _registry_of(count: int) -> Registry:
+    first_seen = datetime(2022, 1, 1, tzinfo=UTC)
+    return Registry(
+        {f"{n:05}.md": Record(f"tag:example.org,2022-01-01:{n}", first_seen, "ab") for n in range(count)}
+    )
+
+
+def test_a_registry_file_is_spliced_without_being_read_whole(tmp_path: Path) -> None:
+    """At 100,000 articles the file is 25 MB: a rebuild reads a few windows of it to find where
+    the changed lines go, and copies the rest a run at a time, never holding it all."""
+    path = tmp_path / "feeds.registry.json"
+    path.write_bytes(dump_registry(_registry_of(20_000)))  # about 2 MB
+    added = Record("tag:example.org,2026-11-25:new", NOW, "cd")
+    lines = {"15000a.md": registry_line("15000a.md", added)}
+    reads: list[int] = []
+    real_pread = os.pread
+
+    def pread(fd: int, size: int, offset: int) -> bytes:
+        reads.append(size)
+        return real_pread(fd, size, offset)
+
+    with mock.patch("os.pread", pread), mock.patch.object(feeds.registry, "_RUN", 65536):
+        spliced = registry_file_spliced(path, lines)
+        assert spliced is not None
+        planned = sum(reads)
+        new = b"".join(spliced)
+    assert new == dump_registry(Registry({**_registry_of(20_000).records, "15000a.md": added}))
+    assert planned < 64 * 1024  # the bisection's windows: 15 steps, not the file's 2 MB
+    assert max(reads) <= 65536 < len(new)
+
+
+def test_a_registry_file_changed_after_its_splice_was_planned_is_not_copied(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.registry.json"
+    path.write_bytes(dump_registry(_registry_of(10)))
+    line = registry_line("00005a.md", Record("tag:new", NOW, "cd"))
+    spliced = registry_file_spliced(path, {"00005a.md": line})
+    assert spliced is not None
+    path.write_bytes(dump_registry(_registry_of(11)))  # a checkout meanwhile
+    with pytest.raises(BuildError, match=r"feeds\.registry\.json: changed while this build rewrote it"):
+        b"".join(spliced)
 
 
 def test_content_hash_ignores_housekeeping_but_sees_text() -> None:
