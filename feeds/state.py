@@ -47,7 +47,7 @@ from feeds.errors import Problem
 from feeds.model import Author, Enclosure, Entry, Feed, FeedFiles, Origin
 from feeds.prepare import Draft
 from feeds.read import FileState, file_of
-from feeds.registry import Record, record_times, registry_line
+from feeds.registry import Record, record_times, registry_file_pieces, registry_line
 from feeds.select import topic_names
 
 FORMAT = 4
@@ -384,7 +384,20 @@ class State:
         self.set_meta("settle_problems", settle_problems)
         self.moved(config.articles_dir)
         self.count()
+        if not registry_canonical and registry_hash is None:
+            # A registry this build found as it wanted it (a fresh clone, an upgrade of `feeds`):
+            # laid out as a build writes it, the next change splices it instead of writing it
+            # whole from the mirror (at 100,000 articles, a rebuild's peak 124 MB, not 72 MB).
+            registry_hash = _file_hash(config.registry_path)
+            registry_canonical = registry_hash == self._mirror_file_hash()
         self.remember_registry(config.registry_path, canonical=registry_canonical, known_hash=registry_hash)
+
+    def _mirror_file_hash(self) -> str:
+        """The hash (`registry_hasher`) of the registry file the mirror's lines make (`registry_file`)."""
+        hashing = registry_hasher()
+        for piece in registry_file_pieces(self.registry_lines()):
+            hashing.update(piece)
+        return str(hashing.hexdigest())
 
     def moved(self, articles_dir: Path) -> bool:
         """Whether the articles folder was elsewhere when this state was written (the site was

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -970,3 +971,46 @@ def test_a_rebuild_with_no_change_loads_no_parser_renderer_or_terminal_library(t
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[-2] == "0 []", done.stdout + done.stderr
+
+
+def test_a_registry_found_as_a_build_writes_it_is_spliced_by_the_next_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone (or an upgrade of feeds) builds from scratch and keeps the registry it finds:
+    the next new article splices its line into that file, not the whole file made again."""
+    site = _site(tmp_path / "site", count=30)
+    _build(site)
+    clone = _fresh_copy(site, tmp_path / "clone")
+    _build(clone)
+    spliced: list[bool] = []
+    real = feeds.incremental.registry_file_spliced
+
+    def recording(path: Path, lines: Mapping[str, str | None]) -> Iterator[bytes] | None:
+        pieces = real(path, lines)
+        spliced.append(pieces is not None)
+        return pieces
+
+    monkeypatch.setattr(feeds.incremental, "registry_file_spliced", recording)
+    _article(clone, 30)
+    later = NOW + timedelta(hours=1)
+    _build(clone, now=later)
+    assert spliced == [True]
+    _assert_as_from_scratch(clone, tmp_path / "scratch", later)
+
+
+def test_a_registry_laid_out_by_hand_is_written_whole_at_the_next_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "site", count=30)
+    _build(site)
+    clone = _fresh_copy(site, tmp_path / "clone")
+    registry = clone / "feeds.registry.json"
+    registry.write_text(json.dumps(json.loads(registry.read_bytes())), encoding="utf-8")  # one line
+    _build(clone)
+    asked: list[Path] = []
+    monkeypatch.setattr(feeds.incremental, "registry_file_spliced", lambda path, lines: asked.append(path))
+    _article(clone, 30)
+    later = NOW + timedelta(hours=1)
+    _build(clone, now=later)
+    assert asked == []  # not canonical: made whole from the state's mirror, as a build writes it
+    _assert_as_from_scratch(clone, tmp_path / "scratch", later)
