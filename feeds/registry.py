@@ -289,7 +289,7 @@ class _RegistryFile:
             os.close(self._fd)
             raise
         self._size = status.st_size
-        self.status = (status.st_ino, status.st_size, status.st_mtime_ns)
+        self.status = _identity(status)
         """What tells the file changed since it was planned: an edit, or another file put there."""
 
     def __enter__(self) -> _RegistryFile:
@@ -330,20 +330,21 @@ class _RegistryFile:
         return -1
 
 
+def _identity(status: os.stat_result) -> tuple[int, int, int]:
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
 def _copied(path: Path, known: tuple[int, int, int], plan: _Plan) -> Iterator[bytes]:
     """The pieces of `plan`, the old file's runs read as they are taken, a megabyte at a time."""
     try:
         with _RegistryFile(path) as old:
-            if old.status != known:
-                raise BuildError(f"{path}: changed while this build rewrote it; build again")
-            for piece in plan:
+            for piece in plan if old.status == known else ():
                 if isinstance(piece, bytes):
                     yield piece
                     continue
                 for start in range(piece[0], piece[1], _RUN):
                     yield old[start : min(piece[1], start + _RUN)]
-            now = path.stat()
-            if (now.st_ino, now.st_size, now.st_mtime_ns) != known:
+            if old.status != known or _identity(path.stat()) != known:  # before, or while copied
                 raise BuildError(f"{path}: changed while this build rewrote it; build again")
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
