@@ -12,6 +12,7 @@ import pytest
 import feeds.build
 from feeds.build import run_build
 from feeds.config import load_config
+from feeds.model import Feed, FeedFiles
 from feeds.read import FolderFiles, scan_folders
 from feeds.spill import SPILL_FILE, Spill, read_spilled, spans
 from feeds.state import pickled
@@ -68,6 +69,50 @@ def test_entries_read_back_from_a_spill_file_are_the_entries_added(tmp_path: Pat
         spill.clear()
         assert spill.entries == [] and path.stat().st_size == 0
     assert not path.exists()
+
+
+def test_a_worker_reads_an_archive_pages_entries_once_for_its_three_formats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = [make_entry(n, authors=()) for n in range(1, 7)]
+    with Spill(tmp_path) as spill:
+        for n, entry in enumerate(entries, 1):
+            spill.add(entry, f"{n:032x}", b"")
+        spill.seal()
+        pages = [(str(spill.path), spans(spill.entries[:3])), (str(spill.path), spans(spill.entries[3:]))]
+        feed = Feed(
+            id="https://example.org/",
+            title="Desk",
+            description="Desk",
+            home_url="https://example.org/",
+            base_url="https://example.org/",
+            files=FeedFiles(rss="rss.xml", atom="atom.xml", json="feed.json"),
+            language="en",
+            authors=(),
+            entries=(),
+            updated=entries[-1].updated,
+            full_content=False,
+        )
+        jobs = [
+            feeds.build.RenderJob(feed, fmt, where)
+            for where in (*pages, pages[0])
+            for fmt in ("rss", "atom", "json")
+        ]
+        reads: list[bytes] = []
+
+        def counted(path: str, where: bytes) -> tuple[object, ...]:
+            reads.append(where)
+            return read_spilled(path, where)
+
+        monkeypatch.setattr(feeds.build, "read_spilled", counted)
+        staged = feeds.build._rendered_in_worker(jobs, tmp_path)
+        # Once a page, in the jobs' order: a page met again is read again (one page is kept).
+        assert reads == [pages[0][1], pages[1][1], pages[0][1]]
+        rendered = [Path(s.temporary or tmp_path / s.relative).read_bytes() for s in staged]
+        each_read = [feeds.build.render_checked(job.whole(), job.fmt)[1] for job in jobs]
+        assert rendered == each_read
+        assert b"Entry 4" not in rendered[0] and b"Entry 4" in rendered[3]
+        feeds.build.discard_staged(staged)
 
 
 def test_a_build_from_scratch_gives_the_bytes_of_a_build_that_holds_its_entries(tmp_path: Path) -> None:
