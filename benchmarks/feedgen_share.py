@@ -25,7 +25,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feeds.model import Author, Entry
+from feeds.model import Author, Entry, FeedFormat
 from feeds.render import xml as rendering
 from tests.conftest import make_entry
 
@@ -85,11 +85,11 @@ def lxml_atom_entry(entry: Entry) -> Any:
     return element
 
 
-def by_feedgen(entry: Entry, fmt: str) -> Any:
-    return rendering._make_entry_element(entry, fmt, full_content=False)  # type: ignore[arg-type]
+def by_feedgen(entry: Entry, fmt: FeedFormat) -> Any:
+    return rendering._make_entry_element(entry, fmt, full_content=False)
 
 
-def by_lxml(entry: Entry, fmt: str) -> Any:
+def by_lxml(entry: Entry, fmt: FeedFormat) -> Any:
     return lxml_rss_item(entry) if fmt == "rss" else lxml_atom_entry(entry)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from feeds.build import BuildOutcome, run_build
 from feeds.config import SiteConfig, load_config
-from feeds.model import Article, Entry
+from feeds.model import Article, Author, Entry, Feed, FeedFiles
 from feeds.write import LOCK_NAME, MANIFEST_NAME
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,6 +87,24 @@ def make_entry(n: int = 1, published: datetime | None = None, **overrides: objec
     }
     values.update(overrides)
     return Entry(**values)  # type: ignore[arg-type]
+
+
+def make_feed(*entries: Entry, **overrides: object) -> Feed:
+    """A site feed at example.org carrying `entries`, updated at the newest entry's time."""
+    values: dict[str, object] = {
+        "id": "https://example.org/",
+        "title": "Site",
+        "description": "About the site",
+        "home_url": "https://example.org/",
+        "base_url": "https://example.org/",
+        "files": FeedFiles(rss="rss.xml", atom="atom.xml", json="feed.json"),
+        "language": "en",
+        "authors": (Author("Desk", "desk@example.org"),),
+        "entries": entries,
+        "updated": max(e.updated for e in entries),
+    }
+    values.update(overrides)
+    return Feed(**values)  # type: ignore[arg-type]
 
 
 def site_config(**overrides: object) -> SiteConfig:

@@ -13,9 +13,9 @@ import pytest
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeds.model import Author, Enclosure, Entry, Feed, FeedFiles
+from feeds.model import Author, Enclosure, Entry
 from feeds.render import render_atom, render_rss
-from tests.conftest import make_entry
+from tests.conftest import make_entry, make_feed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
@@ -24,21 +24,6 @@ WHEN = datetime(2022, 9, 13, 14, 5, tzinfo=UTC)
 
 def _entry(n: int = 1, **overrides: object) -> Entry:
     return make_entry(n, WHEN.replace(day=n), **overrides)
-
-
-def _feed(*entries: Entry) -> Feed:
-    return Feed(
-        id="https://example.org/",
-        title="Site",
-        description="About the site",
-        home_url="https://example.org/",
-        base_url="https://example.org/",
-        files=FeedFiles(rss="rss.xml", atom="atom.xml", json="feed.json"),
-        language="en",
-        authors=(Author("Desk", "desk@example.org"),),
-        entries=entries,
-        updated=max(e.updated for e in entries),
-    )
 
 
 def _upstream() -> FeedGenerator:
@@ -69,7 +54,7 @@ def test_upstream_atom_entry_links_lose_their_attributes() -> None:
 
 def test_atom_entry_links_keep_rel_type_and_length() -> None:
     enclosure = Enclosure("https://example.org/a.mp3", "audio/mpeg", 1234)
-    root = etree.fromstring(render_atom(_feed(_entry(enclosure=enclosure))))
+    root = etree.fromstring(render_atom(make_feed(_entry(enclosure=enclosure))))
     links = [dict(link.attrib) for link in root.find(f"{ATOM}entry").iterfind(f"{ATOM}link")]
     assert {"href": "https://example.org/e1/", "rel": "alternate", "type": "text/html"} in links
     assert {
@@ -92,7 +77,7 @@ def test_upstream_updated_defaults_to_the_clock() -> None:
 
 def test_feed_updated_is_the_newest_entry_time_not_the_clock() -> None:
     newer = _entry(2, updated=datetime(2022, 10, 1, 8, 0, tzinfo=UTC))
-    feed = _feed(newer, _entry(1))
+    feed = make_feed(newer, _entry(1))
     atom = etree.fromstring(render_atom(feed))
     assert atom.findtext(f"{ATOM}updated") == "2022-10-01T08:00:00+00:00"
     rss = etree.fromstring(render_rss(feed))
@@ -110,7 +95,7 @@ def test_upstream_rss_channel_link_is_the_last_link_added() -> None:
 
 
 def test_rss_channel_link_is_the_site() -> None:
-    rss = etree.fromstring(render_rss(_feed(_entry())))
+    rss = etree.fromstring(render_rss(make_feed(_entry())))
     assert rss.findtext("channel/link") == "https://example.org/"
 
 
@@ -126,7 +111,7 @@ def test_upstream_rss_drops_atom_links_other_than_self() -> None:
 
 
 def test_rss_links_to_itself_and_to_the_other_formats() -> None:
-    rss = etree.fromstring(render_rss(_feed(_entry())))
+    rss = etree.fromstring(render_rss(make_feed(_entry())))
     links = {(link.get("rel"), link.get("href"), link.get("type")) for link in rss.iter(f"{ATOM}link")}
     assert links == {
         ("self", "https://example.org/rss.xml", "application/rss+xml"),
@@ -149,16 +134,16 @@ def test_upstream_rss_drops_authors_without_email() -> None:
 
 
 def test_rss_names_an_author_without_email_in_dc_creator() -> None:
-    item = etree.fromstring(render_rss(_feed(_entry(authors=(Author("Taras Hnatiuk"),))))).find(
+    item = etree.fromstring(render_rss(make_feed(_entry(authors=(Author("Taras Hnatiuk"),))))).find(
         "channel/item"
     )
     assert [e.text for e in item.iter(DC_CREATOR)] == ["Taras Hnatiuk"]
     assert item.find("author") is None
     with_email = _entry(authors=(Author("Olena Marchuk", "olena@example.org"),))
-    item = etree.fromstring(render_rss(_feed(with_email))).find("channel/item")
+    item = etree.fromstring(render_rss(make_feed(with_email))).find("channel/item")
     assert item.findtext("author") == "olena@example.org (Olena Marchuk)"
     assert next(item.iter(DC_CREATOR), None) is None
-    atom = etree.fromstring(render_atom(_feed(with_email)))
+    atom = etree.fromstring(render_atom(make_feed(with_email)))
     assert next(atom.iter(DC_CREATOR), None) is None  # Atom has its own <author>
 
 
@@ -166,10 +151,10 @@ def test_rss_names_co_authors_in_dc_creator_only() -> None:
     # RSS allows one <author> (the W3C validator: "item contains more than one author"), and warns
     # on <author> beside dc:creator: so co-authors are all dc:creator.
     entry = _entry(authors=(Author("Ann", "ann@example.org"), Author("Bob", "bob@example.org")))
-    item = etree.fromstring(render_rss(_feed(entry))).find("channel/item")
+    item = etree.fromstring(render_rss(make_feed(entry))).find("channel/item")
     assert item.find("author") is None
     assert [e.text for e in item.iter(DC_CREATOR)] == ["Ann", "Bob"]
-    atom = feedparser.parse(render_atom(_feed(entry)))
+    atom = feedparser.parse(render_atom(make_feed(entry)))
     assert [a.name for a in atom.entries[0].authors] == ["Ann", "Bob"]
 
 
@@ -196,7 +181,7 @@ def test_upstream_add_entry_prepends() -> None:
 
 
 def test_entries_keep_the_feeds_order() -> None:
-    feed = _feed(_entry(3), _entry(1), _entry(2))
+    feed = make_feed(_entry(3), _entry(1), _entry(2))
     for data in (render_rss(feed), render_atom(feed)):
         ids = [e.id for e in feedparser.parse(data).entries]
         assert ids == [e.id for e in feed.entries]
@@ -217,7 +202,7 @@ def test_upstream_cdata_content_type_leaks_into_atom() -> None:
 
 
 def test_atom_content_is_escaped_html() -> None:
-    content = etree.fromstring(render_atom(_feed(_entry(content_html="<p>a ]]> b</p>")))).find(
+    content = etree.fromstring(render_atom(make_feed(_entry(content_html="<p>a ]]> b</p>")))).find(
         f"{ATOM}entry/{ATOM}content"
     )
     assert content.get("type") == "html"
@@ -240,6 +225,6 @@ def test_upstream_media_content_is_wrapped_in_a_group() -> None:
 
 def test_entry_image_is_a_bare_media_content() -> None:
     entry = _entry(image="https://example.org/a.jpg")
-    for data in (render_rss(_feed(entry)), render_atom(_feed(entry))):
+    for data in (render_rss(make_feed(entry)), render_atom(make_feed(entry))):
         assert b"media:group" not in data
         assert b'<media:content url="https://example.org/a.jpg" medium="image"/>' in data

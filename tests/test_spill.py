@@ -12,11 +12,10 @@ import pytest
 import feeds.build
 from feeds.build import run_build
 from feeds.config import load_config
-from feeds.model import Feed, FeedFiles
 from feeds.read import FolderFiles, scan_folders
 from feeds.spill import SPILL_FILE, Spill, read_spilled, spans
 from feeds.state import pickled
-from tests.conftest import NOW, make_entry, published_files
+from tests.conftest import NOW, make_entry, make_feed, published_files
 
 FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -80,19 +79,7 @@ def test_a_worker_reads_an_archive_pages_entries_once_for_its_three_formats(
             spill.add(entry, f"{n:032x}", b"")
         spill.seal()
         pages = [(str(spill.path), spans(spill.entries[:3])), (str(spill.path), spans(spill.entries[3:]))]
-        feed = Feed(
-            id="https://example.org/",
-            title="Desk",
-            description="Desk",
-            home_url="https://example.org/",
-            base_url="https://example.org/",
-            files=FeedFiles(rss="rss.xml", atom="atom.xml", json="feed.json"),
-            language="en",
-            authors=(),
-            entries=(),
-            updated=entries[-1].updated,
-            full_content=False,
-        )
+        feed = make_feed(*entries, entries=(), full_content=False)
         jobs = [
             feeds.build.RenderJob(feed, fmt, where)
             for where in (*pages, pages[0])
