@@ -2,14 +2,15 @@
 """Benchmark `feeds build` against Hugo and a plain feedgen script (issue 5).
 
     python benchmarks/bench.py [--sizes 1000,10000,100000] [--small] [--runs 3] [--keep DIR]
-                               [--scenarios cold,nochange,add,edit,touch,watch,hugo,feedgen,read]
+                               [--scenarios cold,nochange,add,changed,edit,touch,watch,hugo,feedgen,read]
                                [--hugo PATH]
 
 For each size N it generates a deterministic synthetic site (seeded), then times, each as a whole
 process and on the same corpus:
 
 - feeds: a cold build (no output, no registry, no cache), a rebuild with no change, a rebuild
-  after adding one article, a rebuild after editing one old article, a rebuild after every
+  after adding one article (and the same told which file is new, `--changed`), a rebuild after
+  editing one old article, a rebuild after every
   article file got a new mtime and kept its bytes (a fresh clone with the cache restored), and
   `feeds build --watch` republishing a new and an edited article (the site is put back between
   runs, so every run measures the same thing);
@@ -52,7 +53,7 @@ SEED = 20261125
 NOW = "2026-11-25T12:00:00Z"
 FEED_LIMIT = 50
 SITE_URL = "https://bench.example.org/"
-SCENARIOS = ("cold", "nochange", "add", "edit", "touch", "watch", "hugo", "feedgen", "read")
+SCENARIOS = ("cold", "nochange", "add", "changed", "edit", "touch", "watch", "hugo", "feedgen", "read")
 
 # --------------------------------------------------------------------------------------------
 # The synthetic corpus
@@ -758,7 +759,7 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
     )
     if "cold" in wanted:
         results.append(cold)
-    if cold.error or not (wanted & {"nochange", "add", "edit", "touch", "watch"}):
+    if cold.error or not (wanted & {"nochange", "add", "changed", "edit", "touch", "watch"}):
         return results
 
     snapshot = corpus.root / "snapshot"
@@ -775,7 +776,7 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
     if "nochange" in wanted:
         results.append(rebuild("no change", None, restore))
 
-    if "add" in wanted:
+    if wanted & {"add", "changed"}:
         new = corpus.articles / corpus.new_article
         folder = new.parent
         folder_times = (folder.stat().st_atime_ns, folder.stat().st_mtime_ns) if folder.exists() else None
@@ -794,7 +795,11 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
                 os.utime(folder, ns=folder_times)
             restore()
 
-        results.append(rebuild("+1 article", add, remove))
+        if "add" in wanted:
+            results.append(rebuild("+1 article", add, remove))
+        if "changed" in wanted:  # the same, told which file is new, as a CMS's hook would be
+            told = Result(corpus.size, "feeds --changed, +1 article")
+            results.append(repeat(told, runs, [*command, "--changed", str(new)], site, add, remove))
 
     if "edit" in wanted:
         target = corpus.articles / corpus.edit_target
@@ -1085,6 +1090,7 @@ def targets(results: list[Result]) -> list[str]:
         ("feeds rebuild, +1", "rebuild after 1 new article 100k <= 0.5 s", 0.5),
         ("feeds rebuild, 1 old", "rebuild after editing 1 old article 100k <= 1 s", 1.0),
         ("feeds rebuild, no", "rebuild with no change 100k <= 1 s", 1.0),
+        ("feeds --changed, +1", "  the same, told (--changed): 1 new article 100k <= 0.5 s", 0.5),
         ("feeds --watch, +1", "  the same, watching: 1 new article 100k <= 0.5 s", 0.5),
         ("feeds --watch, 1 old", "  the same, watching: 1 old edited 100k <= 1 s", 1.0),
     ):

@@ -45,6 +45,7 @@ from feeds.read import (
     read_file,
     same_content,
     scan_folders,
+    scan_named,
 )
 from feeds.registry import Registry, load_registry, registry_file_pieces, registry_pieces
 from feeds.render import forget_shared
@@ -210,6 +211,7 @@ def run_build(
     progress: Progress | None = None,
     workers: int | None = None,
     scanned: Scan | None = None,
+    changed: Iterable[Path] | None = None,
 ) -> BuildOutcome:
     """Read the site, build it and (unless `write` is false) publish it atomically.
 
@@ -219,7 +221,9 @@ def run_build(
     the bytes are those a build from scratch would give. `workers` processes read the
     files that changed (default: one per CPU when there are many; 1 reads in this process).
     `scanned` gives the article files as a watcher knows them (`feeds.watch`), instead of
-    asking the file system about each.
+    asking the file system about each. `changed` names the files changed since the last build
+    instead (`scan_named`: the caller's word that nothing else did, as a CMS's hook knows): a
+    rebuild from those alone, without a walk; where that cannot be done, the build walks after all.
 
     Under `strict`, any rejected article means nothing is written. The registry is
     written before the feeds, so a crash in between never leaves feeds carrying ids
@@ -231,17 +235,27 @@ def run_build(
         raise BuildError(f"{config.articles_dir}: no such folder of articles")
     if not write:
         return BuildOutcome(_build(config, now, progress, advise=True), None)
+    if changed is not None and scanned is None:
+        scanned = scan_named(config.articles_dir, changed)
     created = not config.output_dir.exists()
     with build_lock(config.output_dir, on_wait) as lock, _state_failures(config):
         remove_debris(config.output_dir)
         state = open_state(config)
         keep = False
         try:
-            expected = state.file_count() if scanned is None else 0  # a watcher's scan is given
+            expected = state.file_count() if scanned is None or not scanned.complete else 0
+            if (
+                scanned is not None
+                and not scanned.complete
+                and expected + len(scanned.files) > config.limits.max_articles
+            ):
+                scanned = None  # which files the limit leaves out takes them all to tell
             scanned, limited = scan(config, scanned, expected, workers, lock)
             outcome = None
             if not limited:
                 outcome = rebuild(config, now, state, scanned, strict, progress, workers, lock)
+            if outcome is None and not scanned.complete:  # declined: from scratch, every file is needed
+                scanned, limited = scan(config, None, expected, workers, lock)
             if outcome is None:
                 early = early_render_pool(config, len(scanned.files), workers, lock)
                 try:

@@ -85,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
         help="after building, rebuild on every change of the articles until Ctrl-C (no --now, no --ping)",
     )
     build.add_argument(
+        "--changed",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="an article file (or sidecar) added, edited or removed since the last build, for a rebuild"
+        " that walks no other file (repeat for several; a CMS hook knows what it wrote)",
+    )
+    build.add_argument(
         "-j",
         "--jobs",
         type=_jobs,
@@ -199,6 +207,7 @@ def _build(args: argparse.Namespace) -> int:
             on_wait=lambda: _warn("another build of this site is running; waiting for it to finish"),
             progress=progress,
             workers=args.jobs,
+            changed=args.changed,
         )
     status = _report(args, outcome, "built", time.perf_counter() - started)
     if args.ping and outcome.written is not None:
@@ -209,8 +218,11 @@ def _build(args: argparse.Namespace) -> int:
 def _watch(args: argparse.Namespace) -> int:
     from feeds.watch import watch
 
-    if args.now is not None or args.ping:
-        raise ConfigError("--watch", "goes with neither --now (it reads the clock) nor --ping")
+    if args.now is not None or args.ping or args.changed:
+        raise ConfigError(
+            "--watch",
+            "goes with neither --now (it reads the clock) nor --ping nor --changed (it finds the changes)",
+        )
     config, _ = _load(args)
     failed = False
 

@@ -68,6 +68,7 @@ from feeds.read import (
     changed_in,
     file_of,
     file_position,
+    folder_of,
     in_folder,
 )
 from feeds.registry import Record, Registry, load_registry, registry_file, registry_file_spliced
@@ -116,14 +117,16 @@ def rebuild(
         return None
     if not state.registry_unchanged(config.registry_path):
         return None
+    relink = state.moved(config.articles_dir)
+    if relink and not scanned.complete:  # every file that may be a link is to be read again
+        return None
     with WorkersOnDemand(workers, lock) as hashing:  # forked if many files prove touched
-        relink = state.moved(config.articles_dir)
         found, removed, before = _changed_files(state, scanned, relink=relink, many=hashing.start_to_hash)
         changed = _absorb_touched(state, found, before, workers, lock, hashing.pool)
     due = [file for (file,) in state.execute(_DUE, (now.timestamp(),))]
     if not changed and not removed and not due and (quiet := _quiet(config, state)) is not None:
         if found:  # only touched: the next build knows them by their new status
-            state.set_folders(scanned.folders)
+            state.set_folders(_folders_after(state, scanned))
         return quiet
     delta = _Delta(config, now, state, workers, lock)
     if not delta.read(changed, removed, due, progress):
@@ -132,8 +135,19 @@ def rebuild(
         return None
     delta.apply()
     outcome = delta.publish(progress)
-    state.set_folders(scanned.folders)
+    state.set_folders(_folders_after(state, scanned))
     return outcome
+
+
+def _folders_after(state: State, scanned: Scan) -> dict[str, str]:
+    """The folders' hashes for the next walk to compare with: the scan's; or, from a scan that
+    knew only what changed (a watcher's, `scan_named`), the last walk's but those of the folders
+    it changed, which the next walk compares file by file (a hash kept there would hide a file
+    put back as it was)."""
+    if scanned.changed is None:
+        return scanned.folders
+    touched = {folder_of(key) for key in scanned.changed}
+    return {folder: hash_ for folder, hash_ in state.folders().items() if folder not in touched}
 
 
 _DUE = "SELECT DISTINCT file FROM pending WHERE due IS NOT NULL AND due <= ? ORDER BY file"

@@ -14,7 +14,6 @@ now and then, so that an embargoed article is published when its time comes.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -28,12 +27,11 @@ from feeds.model import FORMATS, Article
 from feeds.prepare import digest
 from feeds.read import (
     READERS,
-    SIDECAR,
-    FileState,
     FoundFile,
     Scan,
-    file_key,
     file_position,
+    found_file,
+    named_keys,
     parse_source,
     scan_folders,
 )
@@ -67,11 +65,11 @@ class Watched:
         """The files after these paths changed: each restated, or, where that cannot tell, all."""
         changed: set[str] = set()
         for raw in paths:
-            keys = self._keys(Path(raw))
+            keys = named_keys(Path(raw), self.articles_dir, self._inside)
             if keys is None:  # a folder, or something gone that may have been one: walk again
                 return self.rescan()
             for key in keys:
-                found = self._found(key)
+                found = found_file(self.articles_dir, key)
                 at = file_position(self.files, key)
                 known = at < len(self.files) and self.files[at].key == key
                 if found is not None and known:
@@ -84,44 +82,6 @@ class Watched:
                     continue  # neither there nor known: nothing to tell
                 changed.add(key)
         return Scan(list(self.files), {}, frozenset(changed))
-
-    def _keys(self, path: Path) -> list[str] | None:
-        """The article files an event at `path` concerns; None where it may be a folder."""
-        if path.is_dir():
-            return None
-        name = path.name
-        if name.startswith("."):
-            return []
-        try:
-            relative = path.relative_to(self.articles_dir)
-        except ValueError:
-            try:
-                relative = path.resolve().relative_to(self._inside)
-            except ValueError:
-                return []
-        if any(part.startswith(".") for part in relative.parts):
-            return []
-        suffix = path.suffix.lower()
-        if suffix in READERS:
-            return [file_key(self.articles_dir / relative, self.articles_dir)]
-        if suffix == SIDECAR:  # a sidecar: the article beside it (a .txt, or any article format)
-            stem = (self.articles_dir / relative).with_suffix("")
-            return [file_key(stem.with_suffix(s), self.articles_dir) for s in READERS]
-        return [] if path.exists() or suffix else None
-
-    def _found(self, key: str) -> FoundFile | None:
-        path = self.articles_dir / key
-        try:
-            if not path.is_file():
-                return None
-            status = path.stat()
-            sidecar = path.with_suffix(SIDECAR)
-            side = sidecar.stat() if sidecar.is_file() else None
-        except OSError:
-            return None
-        sidecar_state = (side.st_size, side.st_mtime_ns) if side else None
-        state = FileState(status.st_size, status.st_mtime_ns, sidecar_state)
-        return FoundFile(key, os.fspath(path), state, path.is_symlink())
 
 
 def preload(config: SiteConfig) -> None:

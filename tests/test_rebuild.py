@@ -195,8 +195,24 @@ CHANGES: list[Callable[[Site], None]] = [
 ]
 
 
-def _build(folder: Path, now: datetime) -> BuildOutcome:
-    return run_build(load_config(folder / "feeds.toml"), now, workers=1)
+def _build(folder: Path, now: datetime, changed: list[Path] | None = None) -> BuildOutcome:
+    return run_build(load_config(folder / "feeds.toml"), now, workers=1, changed=changed)
+
+
+def article_files(folder: Path) -> dict[Path, tuple[bytes, int]]:
+    """Every file in the site's articles folder, with its bytes and mtime."""
+    return {
+        path: (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in (folder / "articles").rglob("*")
+        if path.is_file()
+    }
+
+
+def changed_between(
+    before: dict[Path, tuple[bytes, int]], after: dict[Path, tuple[bytes, int]]
+) -> list[Path]:
+    """The files added, removed, or given other bytes or another mtime (`article_files` twice)."""
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -214,19 +230,32 @@ def test_rebuilds_within_the_same_second_give_the_bytes_of_a_build_from_scratch(
     _random_series(tmp_path, 100 + seed, lambda rng: timedelta(seconds=rng.choice([0, 0, 1, 2])))
 
 
-def _random_series(tmp_path: Path, seed: int, step: Callable[[random.Random], timedelta]) -> None:
-    """Ten random changes, each built incrementally and from scratch, `step` apart: the same."""
+@pytest.mark.parametrize("seed", range(4))
+def test_rebuilds_told_what_changed_give_the_bytes_of_a_build_from_scratch(tmp_path: Path, seed: int) -> None:
+    """`feeds build --changed`: each rebuild is given the paths that changed (found here by
+    comparing the files' bytes and times before and after), and walks nothing else."""
+    _random_series(tmp_path, 200 + seed, lambda rng: timedelta(minutes=rng.randint(1, 90)), told=True)
+
+
+def _random_series(
+    tmp_path: Path, seed: int, step: Callable[[random.Random], timedelta], *, told: bool = False
+) -> None:
+    """Ten random changes, each built incrementally and from scratch, `step` apart: the same.
+
+    `told`: the incremental build is told which files changed (`run_build(changed=...)`)."""
     rng = random.Random(seed)
     options = {"topic_archives": True} if seed % 2 else {}
     site = Site(tmp_path / "site", rng, **options)
     _build(site.folder, site.now)
     for step_number in range(10):
         change = rng.choice(CHANGES)
+        before = article_files(site.folder)
         change(site)
+        changed = changed_between(before, article_files(site.folder))
         site.now += step(rng)
         scratch = tmp_path / f"scratch-{step_number}"
         shutil.copytree(site.folder, scratch, ignore=shutil.ignore_patterns("public", ".feeds-cache"))
-        incremental = _build(site.folder, site.now)
+        incremental = _build(site.folder, site.now, changed if told else None)
         from_scratch = _build(scratch, site.now)
         assert published_files(site.folder) == published_files(scratch), (
             f"after {change.__name__} (step {step_number})"
@@ -242,18 +271,25 @@ def _random_series(tmp_path: Path, seed: int, step: Callable[[random.Random], ti
         shutil.rmtree(scratch)
 
 
+@pytest.mark.parametrize("told", [False, True], ids=["walked", "told"])
 def test_the_common_changes_are_rebuilt_incrementally(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: bool
 ) -> None:
+    """`told`: each build is told which files changed (`--changed`), and walks no folder."""
     site = Site(tmp_path / "site", random.Random(1))
     _build(site.folder, site.now)
 
     def refuse(*args: object, **keys: object) -> None:
-        raise AssertionError("built from scratch")
+        raise AssertionError("built from scratch" if args else "walked the articles folder")
 
     monkeypatch.setattr(feeds.build, "_full_build", refuse)
+    if told:
+        monkeypatch.setattr(feeds.build, "scan_folders", refuse)
     for change in (_new_newest, _new_undated, _edit_body, _edit_title, _retag, _remove, _new_draft, _touch):
+        before = article_files(site.folder)
         change(site)
         site.now += timedelta(minutes=10)
-        outcome = _build(site.folder, site.now)
+        outcome = _build(
+            site.folder, site.now, changed_between(before, article_files(site.folder)) if told else None
+        )
         assert outcome.written is not None, change.__name__

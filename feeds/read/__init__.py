@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, overload
 
-from feeds.errors import ArticleError, Problem, quoted
+from feeds.errors import ArticleError, ConfigError, Problem, quoted
 from feeds.model import Article
 from feeds.read.source import DEFAULT_LIMITS, Limits, SourceFile, to_utf8
 
@@ -322,11 +322,83 @@ class Scan:
     changed: frozenset[str] | None = None
     """The keys of the files known to have changed since the last build (a watcher knows);
     None when that is to be found out by comparing (then `folders` tells where to look)."""
+    complete: bool = True
+    """False where `files` holds only the changed files (`scan_named`): the others are taken to
+    be as the last build saw them, and a build that needs them all must walk after all."""
 
 
 def scan_article_files(articles_dir: Path) -> list[FoundFile]:
     """Article files below `articles_dir` with their status, in path order; hidden ones skipped."""
     return list(scan_folders(articles_dir).files)
+
+
+def scan_named(articles_dir: Path, paths: Iterable[Path]) -> Scan | None:
+    """A scan of only the files at `paths`, on the word of whoever names them that no other
+    article file changed since the last build: no walk of the archive (`feeds build --changed`).
+
+    Each named file is asked about; one that is not there is gone. A sidecar names the
+    article beside it. None where a path may be a folder: what it holds takes a walk to know.
+    A path outside the articles folder is an error (it names nothing a build reads).
+    """
+    inside = articles_dir.resolve()
+    keys: set[str] = set()
+    for path in paths:
+        if _relative(path, articles_dir, inside) is None:
+            raise ConfigError(str(path), f"not in the articles folder ({articles_dir})")
+        named = named_keys(path, articles_dir, inside)
+        if named is None:
+            return None
+        keys.update(named)
+    files = sorted(found for key in keys if (found := found_file(articles_dir, key)) is not None)
+    return Scan(files, {}, frozenset(keys), complete=False)
+
+
+def named_keys(path: Path, articles_dir: Path, inside: Path) -> list[str] | None:
+    """The keys of the article files a change at `path` concerns: the file's own, or a sidecar's
+    articles; none for a hidden file, another kind of file, or one outside the articles folder
+    (`inside`: that folder resolved). None where `path` may be a folder, or may have been one."""
+    if path.is_dir():
+        return None
+    name = path.name
+    if name.startswith("."):
+        return []
+    relative = _relative(path, articles_dir, inside)
+    if relative is None or any(part.startswith(".") for part in relative.parts):
+        return []
+    suffix = path.suffix.lower()
+    if suffix in READERS:
+        return [file_key(articles_dir / relative, articles_dir)]
+    if suffix == SIDECAR:  # a sidecar: the article beside it (a .txt, or any article format)
+        stem = (articles_dir / relative).with_suffix("")
+        return [file_key(stem.with_suffix(s), articles_dir) for s in READERS]
+    return [] if path.exists() or suffix else None
+
+
+def _relative(path: Path, articles_dir: Path, inside: Path) -> Path | None:
+    """`path` inside the articles folder (as given, or once links are resolved); None: outside it."""
+    try:
+        return path.relative_to(articles_dir)
+    except ValueError:
+        try:
+            return path.resolve().relative_to(inside)
+        except ValueError:
+            return None
+
+
+def found_file(articles_dir: Path, key: str) -> FoundFile | None:
+    """The article file of `key` with its status, as a walk would find it; None if it is not there."""
+    path = articles_dir / key
+    try:
+        if not path.is_file():
+            return None
+        status = path.stat()
+        sidecar = path.with_suffix(SIDECAR)
+        side = sidecar.stat() if sidecar.is_file() else None
+    except OSError:
+        return None
+    sidecar_state = (side.st_size, side.st_mtime_ns) if side else None
+    state = FileState(status.st_size, status.st_mtime_ns, sidecar_state)
+    return FoundFile(key, os.fspath(path), state, path.is_symlink())
 
 
 class FolderScan(NamedTuple):
