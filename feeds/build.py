@@ -223,7 +223,8 @@ def run_build(
     `scanned` gives the article files as a watcher knows them (`feeds.watch`), instead of
     asking the file system about each. `changed` names the files changed since the last build
     instead (`scan_named`: the caller's word that nothing else did, as a CMS's hook knows): a
-    rebuild from those alone, without a walk; where that cannot be done, the build walks after all.
+    rebuild from those alone, without a walk; where that cannot be done, the build walks after all
+    (a path outside the articles folder: `ConfigError`).
 
     Under `strict`, any rejected article means nothing is written. The registry is
     written before the feeds, so a crash in between never leaves feeds carrying ids

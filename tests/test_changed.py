@@ -173,3 +173,30 @@ def test_the_articles_limit_is_judged_on_every_file(tmp_path: Path) -> None:
     assert outcome.result.published == 40
     assert any("more than max_articles (40)" in problem.message for problem in outcome.result.problems)
     _same_as_from_scratch(site, tmp_path)
+
+
+def test_a_path_that_climbs_out_is_outside(
+    empty_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`articles/../x.md` names a file beside the articles folder, never one to publish."""
+    monkeypatch.chdir(empty_site)
+    assert main(["build", "-q", "--now", "2026-11-25T12:00:00Z"]) == 0
+    (empty_site / "secret.md").write_text(
+        "---\ntitle: Secret\ndate: 2026-11-20\n---\n\nText.\n", encoding="utf-8"
+    )
+    assert main(["build", "-q", "--changed", "articles/../secret.md"]) == 2
+    assert "articles/../secret.md: not in the articles folder" in capsys.readouterr().err
+    assert "Secret" not in (empty_site / "public" / "rss.xml").read_text(encoding="utf-8")
+
+
+def test_a_file_in_a_linked_folder_is_not_published_as_a_walk_would_not(empty_site: Path) -> None:
+    elsewhere = empty_site / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.md").write_text(
+        "---\ntitle: Linked in\ndate: 2026-11-20\n---\n\nText.\n", encoding="utf-8"
+    )
+    (empty_site / "articles" / "linked").symlink_to(elsewhere, target_is_directory=True)
+    config = load_config(empty_site / "feeds.toml")
+    assert run_build(config, NOW).result.published == 0  # the walk does not enter it
+    told = run_build(config, NOW, changed=[empty_site / "articles" / "linked" / "x.md"])
+    assert told.result.published == 0

@@ -7,6 +7,7 @@ edge that lists the folder and reads the bytes.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -375,22 +376,25 @@ def named_keys(path: Path, articles_dir: Path, inside: Path) -> list[str] | None
 
 
 def _relative(path: Path, articles_dir: Path, inside: Path) -> Path | None:
-    """`path` inside the articles folder (as given, or once links are resolved); None: outside it."""
-    try:
-        return path.relative_to(articles_dir)
-    except ValueError:
-        try:
-            return path.resolve().relative_to(inside)
-        except ValueError:
-            return None
+    """`path` inside the articles folder, None: outside it. Its `..` are taken away first (as
+    written: `articles/../x.md` is outside), then, if it is not inside so, its links."""
+    plain = Path(os.path.abspath(path))  # noqa: PTH100 (lexical: resolve() would follow links)
+    for candidate, folder in (
+        (plain, Path(os.path.abspath(articles_dir))),  # noqa: PTH100
+        (plain, inside),
+        (path.resolve(), inside),
+    ):
+        with contextlib.suppress(ValueError):
+            return candidate.relative_to(folder)
+    return None
 
 
 def found_file(articles_dir: Path, key: str) -> FoundFile | None:
     """The article file of `key` with its status, as a walk would find it; None if it is not there."""
     path = articles_dir / key
     try:
-        if not path.is_file():
-            return None
+        if not path.is_file() or any(folder.is_symlink() for folder in _folders_between(articles_dir, key)):
+            return None  # a walk does not enter a linked folder
         status = path.stat()
         sidecar = path.with_suffix(SIDECAR)
         side = sidecar.stat() if sidecar.is_file() else None
@@ -399,6 +403,14 @@ def found_file(articles_dir: Path, key: str) -> FoundFile | None:
     sidecar_state = (side.st_size, side.st_mtime_ns) if side else None
     state = FileState(status.st_size, status.st_mtime_ns, sidecar_state)
     return FoundFile(key, os.fspath(path), state, path.is_symlink())
+
+
+def _folders_between(articles_dir: Path, key: str) -> Iterator[Path]:
+    """The folders below the articles folder that hold the file of `key`, outermost first."""
+    folder = articles_dir
+    for part in key.split("/")[:-1]:
+        folder = folder / part
+        yield folder
 
 
 class FolderScan(NamedTuple):
