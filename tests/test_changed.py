@@ -138,7 +138,7 @@ def test_a_path_outside_the_articles_folder_is_a_usage_error(
     monkeypatch.chdir(empty_site)
     assert main(["build", "-q", "--changed", "feeds.toml"]) == 2
     error = capsys.readouterr().err
-    assert "feeds.toml: not in the articles folder" in error and "Traceback" not in error
+    assert "--changed: feeds.toml: not in the articles folder" in error and "Traceback" not in error
     assert not (empty_site / "public").exists()
 
 

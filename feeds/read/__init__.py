@@ -345,7 +345,7 @@ def scan_named(articles_dir: Path, paths: Iterable[Path]) -> Scan | None:
     keys: set[str] = set()
     for path in paths:
         if _relative(path, articles_dir, inside) is None:
-            raise ConfigError(str(path), f"not in the articles folder ({articles_dir})")
+            raise ConfigError("--changed", f"{path}: not in the articles folder ({articles_dir})")
         named = named_keys(path, articles_dir, inside)
         if named is None:
             return None
