@@ -738,6 +738,20 @@ def _replace_bytes(path: Path, data: bytes, times: tuple[int, int] | None = None
     Path(temporary).replace(path)
 
 
+def warm(folder: Path) -> None:
+    """Read every file below `folder`, so that a cold run finds them in the page cache.
+
+    A run reads its corpus at most a minute after the last one did, but this VM drops page cache
+    that has not been read for a minute, whatever memory is free (DAMON's `pageout` scheme in
+    /sys/kernel/mm/damon/admin/kdamonds: unmapped file pages aged 12 intervals of 5 s). Without
+    this, each cold run read some of its files from the disk, and how many was chance.
+    """
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(OSError):
+                (Path(parent) / name).read_bytes()
+
+
 def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]:
     site, command, results = corpus.site, feeds_command(), []
     manifest = corpus.root / "corpus.json"
@@ -754,7 +768,7 @@ def feeds_scenarios(corpus: Corpus, runs: int, wanted: set[str]) -> list[Result]
         runs if "cold" in wanted else 1,
         command,
         site,
-        before=lambda: clear_state(site),
+        before=lambda: (clear_state(site), warm(corpus.articles)),
         check=check_output,
     )
     if "cold" in wanted:
@@ -962,6 +976,7 @@ def hugo_scenario(corpus: Corpus, runs: int, hugo: str) -> Result:
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
+        warm(folder / "content")
 
     def check(run: Run) -> str:
         feed = folder / "public" / "index.xml"
@@ -997,7 +1012,7 @@ def feedgen_scenario(corpus: Corpus, runs: int) -> Result:
         runs,
         command,
         corpus.root,
-        before=lambda: shutil.rmtree(out, ignore_errors=True),
+        before=lambda: (shutil.rmtree(out, ignore_errors=True), warm(corpus.articles)),
     )
 
 
@@ -1013,6 +1028,7 @@ def read_scenario(corpus: Corpus, runs: int) -> Result:
         runs,
         [sys.executable, "-c", READ_BYTES, str(corpus.articles)],
         corpus.root,
+        before=lambda: warm(corpus.articles),
     )
 
 
