@@ -1221,7 +1221,9 @@ def same_contents(
 
 def _same_contents(moved: Sequence[tuple[tuple[Any, ...], tuple[Any, ...], str | None]]) -> list[bool]:
     new = tuple.__new__
-    prefetch(with_sidecars((path, status[2] is not None) for (_, path, status, _), _, _ in moved))
+    prefetch(
+        with_sidecars((path, status[2] is not None) for (_, path, status, link), _, _ in moved if not link)
+    )
     return [
         same_content(
             new(FoundFile, (key, path, new(FileState, status), link)), new(FileState, state), content
@@ -1384,7 +1386,7 @@ def _resolved(folder: Path) -> Path:
 
 def _stored_digests(jobs: Sequence[DigestJob]) -> list[bytes]:
     """The digests of a chunk of files, in their stored form (in a worker process)."""
-    prefetch(with_sidecars((path, state.sidecar is not None) for path, _, _, state, _ in jobs))
+    prefetch(with_sidecars((path, state.sidecar is not None) for path, _, _, state, link in jobs if not link))
     return [pickled(_digest_job(job)) for job in jobs]
 
 

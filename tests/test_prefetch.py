@@ -56,6 +56,9 @@ def _site(tmp_path: Path) -> Path:
     (articles / "a.md").write_text("---\ntitle: A\ndate: 2026-11-01\n---\n\nText.\n", encoding="utf-8")
     (articles / "b.txt").write_text("Headline\n\nText.\n", encoding="utf-8")
     (articles / "b.toml").write_text('date = "2026-11-02T10:00:00Z"\n', encoding="utf-8")
+    # Where a link leads is judged before it is opened: it is not hinted (the hint opens it).
+    (tmp_path / "outside.md").write_text("---\ntitle: Out\n---\n\nText.\n", encoding="utf-8")
+    (articles / "c.md").symlink_to(tmp_path / "outside.md")
     return tmp_path
 
 
@@ -66,7 +69,7 @@ def test_a_reading_worker_hints_its_chunk_of_files_and_sidecars_before_reading(
     config = load_config(site / "feeds.toml")
     files = scan_article_files(config.articles_dir)
     blobs = _stored_digests(_jobs(config, files))
-    assert len(blobs) == 2
+    assert len(blobs) == 3
     articles = config.articles_dir
     assert hinted == [str(articles / "a.md"), str(articles / "b.txt"), str(articles / "b.toml")]
 
@@ -76,6 +79,6 @@ def test_a_hashing_worker_hints_its_chunk_too(tmp_path: Path, hinted: list[str])
     config = load_config(site / "feeds.toml")
     files = scan_article_files(config.articles_dir)
     moved = [((f.key, f.path, tuple(f.state), f.link), tuple(f.state), None) for f in files]
-    assert _same_contents(moved) == [False, False]  # no content hash known: not the same
+    assert _same_contents(moved) == [False, False, False]  # no content hash known: not the same
     articles = config.articles_dir
     assert hinted == [str(articles / "a.md"), str(articles / "b.txt"), str(articles / "b.toml")]

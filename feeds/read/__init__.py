@@ -231,7 +231,8 @@ def prefetch(paths: Iterable[str]) -> None:
     the first ones are digested. At 100,000 articles with the page cache dropped, a build from
     scratch took 35.0 and 36.7 s so, against 46.0 and 47.3 s; with the files cached, 36.0 s
     either way. Nothing is read here, and a path that cannot be opened is passed over: reading
-    it says why.
+    it says why. Callers hint no file that may be a link: where one leads is judged before it is
+    opened (`read_file`), and a hint opens it.
     """
     if _ADVISE is None:
         return
