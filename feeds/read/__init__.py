@@ -383,9 +383,10 @@ def scan_named(articles_dir: Path, paths: Iterable[Path]) -> Scan | None:
     inside = articles_dir.resolve()
     keys: set[str] = set()
     for path in paths:
-        if _relative(path, articles_dir, inside) is None:
+        relative = _relative(path, articles_dir, inside)
+        if relative is None:
             raise ConfigError("--changed", f"{path}: not in the articles folder ({articles_dir})")
-        named = named_keys(path, articles_dir, inside)
+        named = _keys_at(path, relative, articles_dir)
         if named is None:
             return None
         keys.update(named)
@@ -397,13 +398,14 @@ def named_keys(path: Path, articles_dir: Path, inside: Path) -> list[str] | None
     """The keys of the article files a change at `path` concerns: the file's own, or a sidecar's
     articles; none for a hidden file, another kind of file, or one outside the articles folder
     (`inside`: that folder resolved). None where `path` may be a folder, or may have been one."""
+    return _keys_at(path, _relative(path, articles_dir, inside), articles_dir)
+
+
+def _keys_at(path: Path, relative: Path | None, articles_dir: Path) -> list[str] | None:
+    """`named_keys` once `path` is placed in the articles folder (`relative`; None: it is not)."""
     if path.is_dir():
         return None
-    name = path.name
-    if name.startswith("."):
-        return []
-    relative = _relative(path, articles_dir, inside)
-    if relative is None or any(part.startswith(".") for part in relative.parts):
+    if relative is None or path.name.startswith(".") or any(part.startswith(".") for part in relative.parts):
         return []
     suffix = path.suffix.lower()
     if suffix in READERS:
