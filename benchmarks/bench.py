@@ -476,6 +476,7 @@ class Run:
     code: int
     output: str
     pss_mb: float = 0.0  # sampled sum of the tree's proportional set sizes (shared pages split)
+    cpu_seconds: float = 0.0  # user + system time of the child and the workers it waited for
 
 
 def _tree_rss_kb(pid: int, field: bytes = b"VmRSS:", file: str = "status") -> int:
@@ -532,7 +533,12 @@ def measure(command: list[str], cwd: Path) -> Run:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
-    return Run(seconds, usage.ru_maxrss / 1024, peak_tree / 1024, process.returncode, output, peak_pss / 1024)
+    # wait4's usage is Linux's RUSAGE_BOTH of the child: its own and that of every process it
+    # waited for (the workers of a build; Hugo's threads are its own).
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(
+        seconds, usage.ru_maxrss / 1024, peak_tree / 1024, process.returncode, output, peak_pss / 1024, cpu
+    )
 
 
 @dataclass
@@ -558,6 +564,10 @@ class Result:
     @property
     def pss_mb(self) -> float | None:
         return max(r.pss_mb for r in self.runs) if self.runs and not self.error else None
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        return statistics.median(r.cpu_seconds for r in self.runs) if self.runs and not self.error else None
 
 
 def log(message: str) -> None:
@@ -591,8 +601,8 @@ def repeat(
                 result.note = problem
         result.runs.append(run)
         log(
-            f"[{result.size:,}] {result.name} run {number}/{runs}: {run.seconds:.2f} s, "
-            f"{run.peak_mb:.0f} MB"
+            f"[{result.size:,}] {result.name} run {number}/{runs}: {run.seconds:.2f} s "
+            f"({run.cpu_seconds:.2f} s of CPU), {run.peak_mb:.0f} MB"
             + (
                 f" (tree {run.tree_mb:.0f} MB, PSS {run.pss_mb:.0f} MB)"
                 if run.tree_mb > run.peak_mb * 1.05
@@ -1022,14 +1032,29 @@ READ_BYTES = (
 )
 
 
-def read_scenario(corpus: Corpus, runs: int) -> Result:
-    return repeat(
-        Result(corpus.size, "python: read every file's bytes"),
-        runs,
-        [sys.executable, "-c", READ_BYTES, str(corpus.articles)],
-        corpus.root,
-        before=lambda: warm(corpus.articles),
-    )
+STAT_FILES = (
+    "import os,sys\nn=0\nfolders=[sys.argv[1]]\nwhile folders:\n with os.scandir(folders.pop()) as it:\n"
+    "  for e in it:\n   if e.is_dir(follow_symlinks=False): folders.append(e.path)\n"
+    "   else: e.stat(follow_symlinks=False); n+=1\nprint(n)"
+)
+"""A floor of any rebuild that notices an edit by a file's size and mtime: one `stat` of each
+file, from Python, in one process (`feeds` spreads its walk over the CPUs)."""
+
+
+def read_scenario(corpus: Corpus, runs: int) -> list[Result]:
+    return [
+        repeat(
+            Result(corpus.size, name),
+            runs,
+            [sys.executable, "-c", script, str(corpus.articles)],
+            corpus.root,
+            before=lambda: warm(corpus.articles),
+        )
+        for name, script in (
+            ("python: read every file's bytes", READ_BYTES),
+            ("python: stat every file", STAT_FILES),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1041,31 +1066,44 @@ def _get(results: list[Result], size: int, prefix: str) -> Result | None:
     return next((r for r in results if r.size == size and r.name.startswith(prefix)), None)
 
 
-def _ratio(a: Result | None, b: Result | None) -> float | None:
-    if a is None or b is None or a.seconds is None or b.seconds is None or b.seconds == 0:
+def _ratio(a: Result | None, b: Result | None, measure: str = "seconds") -> float | None:
+    """a / b of the medians of wall-clock `seconds` (or of `cpu_seconds`)."""
+    x, y = (None if r is None else getattr(r, measure) for r in (a, b))
+    if x is None or y is None or y == 0:
         return None
-    return a.seconds / b.seconds
+    return x / y
 
 
 def table(results: list[Result], hugo_note: str | None, runs: int) -> str:
-    lines = [f"{'size':>8}  {'tool / scenario':<36} {'median s':>9} {'peak MB':>9}  runs  note", "-" * 96]
+    lines = [
+        f"{'size':>8}  {'tool / scenario':<36} {'median s':>9} {'CPU s':>7} {'peak MB':>9}  runs  note",
+        "-" * 104,
+    ]
     for size in sorted({r.size for r in results}):
         for r in (r for r in results if r.size == size):
             if r.error:
-                lines.append(f"{size:>8,}  {r.name:<36} {'—':>9} {'—':>9}  {len(r.runs):>4}  {r.error}")
+                dash = "—"
+                lines.append(
+                    f"{size:>8,}  {r.name:<36} {dash:>9} {dash:>7} {dash:>9}  {len(r.runs):>4}  {r.error}"
+                )
                 continue
             peak = f"{r.peak_mb:.0f}"
             if r.tree_mb and r.tree_mb > r.peak_mb * 1.05:
                 peak += f" (tree {r.tree_mb:.0f}, PSS {r.pss_mb:.0f})"
-            lines.append(f"{size:>8,}  {r.name:<36} {r.seconds:>9.2f} {peak:>9}  {len(r.runs):>4}  {r.note}")
+            lines.append(
+                f"{size:>8,}  {r.name:<36} {r.seconds:>9.2f} {r.cpu_seconds:>7.2f} {peak:>9}"
+                f"  {len(r.runs):>4}  {r.note}"
+            )
         if hugo_note and not _get(results, size, "hugo"):
             lines.append(f"{size:>8,}  hugo: unavailable ({hugo_note})")
-        cold = _get(results, size, "feeds cold")
-        hugo_ratio = _ratio(cold, _get(results, size, "hugo"))
+        cold, hugo = _get(results, size, "feeds cold"), _get(results, size, "hugo")
+        hugo_ratio = _ratio(cold, hugo)
+        hugo_cpu = _ratio(cold, hugo, "cpu_seconds")
         feedgen_ratio = _ratio(_get(results, size, "feedgen"), cold)
         lines.append(
             f"{size:>8,}  ratios, cold: feeds/hugo = "
             + (f"{hugo_ratio:.2f}" if hugo_ratio is not None else "n/a")
+            + (f" (CPU: {hugo_cpu:.2f})" if hugo_cpu is not None else "")
             + "   feedgen/feeds = "
             + (f"{feedgen_ratio:.2f}" if feedgen_ratio is not None else "n/a")
         )
@@ -1175,7 +1213,7 @@ def main(argv: list[str] | None = None) -> int:
             if "feedgen" in wanted:
                 results.append(feedgen_scenario(corpus, args.runs))
             if "read" in wanted:
-                results.append(read_scenario(corpus, args.runs))
+                results.extend(read_scenario(corpus, args.runs))
     finally:
         for size in sizes:
             shutil.rmtree(base / f"n{size}" / TRASH, ignore_errors=True)
