@@ -476,7 +476,7 @@ class Run:
     code: int
     output: str
     pss_mb: float = 0.0  # sampled sum of the tree's proportional set sizes (shared pages split)
-    cpu_seconds: float = 0.0  # user + system time of the child and the workers it waited for
+    cpu_seconds: float | None = None  # user + system time of the child and the workers it waited for
 
 
 def _tree_rss_kb(pid: int, field: bytes = b"VmRSS:", file: str = "status") -> int:
@@ -567,7 +567,8 @@ class Result:
 
     @property
     def cpu_seconds(self) -> float | None:
-        return statistics.median(r.cpu_seconds for r in self.runs) if self.runs and not self.error else None
+        times = [r.cpu_seconds for r in self.runs if r.cpu_seconds is not None]
+        return statistics.median(times) if times and len(times) == len(self.runs) and not self.error else None
 
 
 def log(message: str) -> None:
@@ -602,7 +603,7 @@ def repeat(
         result.runs.append(run)
         log(
             f"[{result.size:,}] {result.name} run {number}/{runs}: {run.seconds:.2f} s "
-            f"({run.cpu_seconds:.2f} s of CPU), {run.peak_mb:.0f} MB"
+            f"({run.cpu_seconds or 0:.2f} s of CPU), {run.peak_mb:.0f} MB"
             + (
                 f" (tree {run.tree_mb:.0f} MB, PSS {run.pss_mb:.0f} MB)"
                 if run.tree_mb > run.peak_mb * 1.05
@@ -1066,6 +1067,11 @@ def _get(results: list[Result], size: int, prefix: str) -> Result | None:
     return next((r for r in results if r.size == size and r.name.startswith(prefix)), None)
 
 
+def _cpu(result: Result) -> str:
+    """The CPU seconds, or a dash where not measured (the watcher's runs are timed from outside)."""
+    return "—" if result.cpu_seconds is None else f"{result.cpu_seconds:.2f}"
+
+
 def _ratio(a: Result | None, b: Result | None, measure: str = "seconds") -> float | None:
     """a / b of the medians of wall-clock `seconds` (or of `cpu_seconds`)."""
     x, y = (None if r is None else getattr(r, measure) for r in (a, b))
@@ -1091,7 +1097,7 @@ def table(results: list[Result], hugo_note: str | None, runs: int) -> str:
             if r.tree_mb and r.tree_mb > r.peak_mb * 1.05:
                 peak += f" (tree {r.tree_mb:.0f}, PSS {r.pss_mb:.0f})"
             lines.append(
-                f"{size:>8,}  {r.name:<36} {r.seconds:>9.2f} {r.cpu_seconds:>7.2f} {peak:>9}"
+                f"{size:>8,}  {r.name:<36} {r.seconds:>9.2f} {_cpu(r):>7} {peak:>9}"
                 f"  {len(r.runs):>4}  {r.note}"
             )
         if hugo_note and not _get(results, size, "hugo"):
