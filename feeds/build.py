@@ -1208,15 +1208,67 @@ def same_contents(
     A fresh clone of a site gives every file a new mtime: each is read and hashed, and at
     100,000 files that is seconds of reading and hashing, which two cores halve.
     """
-    count = workers or _cpus()
-    if count < 2 or len(moved) < SAME_PARALLEL_FROM:
-        return [same_content(*item) for item in moved]
-    # Plain tuples to the workers: named tuples are slow to pickle.
-    plain = [((f.key, f.path, tuple(f.state), f.link), tuple(state), content) for f, state, content in moved]
-    chunk = max(1, min(1024, len(plain) // (count * 8)))
-    with _pool_or(early, count, lock) as pool:
-        parts = pool.map(_same_contents, [plain[at : at + chunk] for at in range(0, len(plain), chunk)])
-        return [same for part in parts for same in part]
+    with SameContents(workers, lock, early) as hashing:
+        hashing.offer(moved)
+        return [same for _, kept in hashing.results() for same in kept]
+
+
+class SameContents:
+    """`same_contents` of files offered a batch at a time, as a rebuild compares the folders with
+    the state: the workers hash each batch while this process compares the next folder.
+
+    Once `SAME_PARALLEL_FROM` files are offered, worker processes are forked (`early` ones used,
+    where given), from this process as it is then, not later once it has grown: at 100,000
+    touched articles, forked after the first folder rather than after all of them, they summed
+    134 MB instead of 436 MB. From then on each batch goes to them as it is offered, in chunks.
+    Until then, and with one CPU, the files wait, and are hashed here when `results` asks.
+    """
+
+    def __init__(
+        self, workers: int | None, lock: int | None, early: ProcessPoolExecutor | None = None
+    ) -> None:
+        self._count = workers or _cpus()
+        self._lock = lock
+        self._pool = early
+        self._own: ProcessPoolExecutor | None = None
+        self._offered = 0
+        self._waiting: list[Moved] = []
+        self._sent: list[tuple[list[Moved], Future[list[bool]]]] = []
+
+    def offer(self, moved: Sequence[Moved]) -> None:
+        self._waiting += moved
+        self._offered += len(moved)
+        if self._count < 2 or self._offered < SAME_PARALLEL_FROM:
+            return
+        if self._pool is None:
+            self._pool = self._own = _pool(self._count, self._lock)
+        for at in range(0, len(self._waiting), SAME_CHUNK):
+            chunk = self._waiting[at : at + SAME_CHUNK]
+            # Plain tuples to the workers: named tuples are slow to pickle.
+            plain = [((f.key, f.path, tuple(f.state), f.link), tuple(state), c) for f, state, c in chunk]
+            self._sent.append((chunk, self._pool.submit(_same_contents, plain)))
+        self._waiting = []
+
+    def results(self) -> Iterator[tuple[list[Moved], list[bool]]]:
+        """Each part of the files offered, with whether each holds the bytes it was read with,
+        in the order offered, as each part is done (or, for those not sent, hashed here)."""
+        for chunk, future in self._sent:
+            yield chunk, future.result()
+        if self._waiting:
+            yield self._waiting, [same_content(*item) for item in self._waiting]
+
+    def __enter__(self) -> SameContents:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._own is not None:  # `early` workers are their owner's to shut down
+            self._own.shutdown(cancel_futures=True)
+            self._own = None
+
+
+SAME_CHUNK = 512
+"""Files a worker hashes at a time (about 2 MB of the benchmark's articles): enough to keep the
+cost of a task small, few enough that the first are hashed while the next folder is compared."""
 
 
 def _same_contents(moved: Sequence[tuple[tuple[Any, ...], tuple[Any, ...], str | None]]) -> list[bool]:
@@ -1317,41 +1369,6 @@ def _pool_or(
         return
     with _pool(count, lock) as pool:
         yield pool
-
-
-class WorkersOnDemand:
-    """Worker processes forked when `start` is first called, from this process as it is then (not
-    later, once it has grown); shut down at the end of the block. `pool` is None until then.
-
-    A rebuild of a fresh clone (every file touched, its bytes unchanged) hashes every file in
-    them: forked once the first folder's files were compared, not after all of them, the
-    workers at 100,000 articles summed 134 MB instead of 436 MB (the rebuild: 359 MB, not 662 MB).
-    """
-
-    def __init__(self, workers: int | None, lock: int | None) -> None:
-        self._count = workers or _cpus()
-        self._lock = lock
-        self.pool: ProcessPoolExecutor | None = None
-
-    def start(self) -> None:
-        if self.pool is None and self._count > 1:
-            self.pool = _pool(self._count, self._lock)
-            self.pool.submit(int)  # the first submission forks every worker
-
-    def start_to_hash(self, files: int) -> bool:
-        """`start`, if `same_contents` will hash so many files in workers; whether it will."""
-        if files < SAME_PARALLEL_FROM:
-            return False
-        self.start()
-        return True
-
-    def __enter__(self) -> WorkersOnDemand:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
 
 
 def _worker_start(parent: int, lock: int | None) -> None:

@@ -500,11 +500,11 @@ def test_many_touched_files_are_hashed_in_worker_processes(
     edited.write_text(edited.read_text(encoding="utf-8").replace("Article 3", "Artikel 3"), encoding="utf-8")
     _touch(edited, 2)  # the same size: only its bytes tell
     hashed: list[str] = []
-    parent, real, real_one = os.getpid(), feeds.build.same_contents, feeds.build.same_content
+    parent, real, real_one = os.getpid(), feeds.build.SameContents.offer, feeds.build.same_content
 
-    def same_contents(moved: list[tuple[Any, ...]], *args: object) -> list[bool]:
+    def offer(self: feeds.build.SameContents, moved: list[tuple[Any, ...]]) -> None:
         hashed.extend(file.key for file, _, _ in moved)
-        return real(moved, *args)
+        real(self, moved)
 
     def same_content(*args: Any) -> bool:
         assert os.getpid() != parent, "a file was hashed in the build's own process"
@@ -512,8 +512,7 @@ def test_many_touched_files_are_hashed_in_worker_processes(
 
     monkeypatch.setattr(feeds.build, "SAME_PARALLEL_FROM", 1)
     monkeypatch.setattr(feeds.build, "same_content", same_content)
-    monkeypatch.setattr(feeds.build, "same_contents", same_contents)
-    monkeypatch.setattr(feeds.incremental, "same_contents", same_contents)
+    monkeypatch.setattr(feeds.build.SameContents, "offer", offer)
     if from_scratch:
         monkeypatch.setattr(feeds.incremental, "rebuild", lambda *args: None)
     later = NOW + timedelta(hours=1)
