@@ -262,7 +262,11 @@ def _result(
     heads: tuple[Feed, ...],
     warnings: Sequence[Problem],
 ) -> BuildResult:
-    troubled = sorted(state.execute("SELECT key, digest FROM files INDEXED BY files_troubled WHERE troubled"))
+    troubled = sorted(
+        state.execute(
+            "SELECT key, digest FROM files INDEXED BY files_troubled JOIN digests USING (key) WHERE troubled"
+        )
+    )
     problems = [problem for _, digest in troubled for problem in unpickle(digest).problems]
     articles, published, held = state.counts()
     entries = Stored(published, functools.partial(stored_entries, state.path))
@@ -467,7 +471,7 @@ class _Delta:
             state.execute(f"DELETE FROM entries WHERE {OF_FILE}", (file,))
             state.execute(f"DELETE FROM pending WHERE {OF_FILE}", (file,))
             if (digest := self.digests[file]) is None:
-                state.execute("DELETE FROM files WHERE key = ?", (file,))
+                state.forget_file(file)
             else:
                 state.put_file(file, digest)
         for _, _, fp, url in self.old.values():

@@ -1,8 +1,8 @@
 """The build's state between builds: what the last build read, published and wrote, in SQLite.
 
 A folder beside `feeds.toml` (`.feeds-cache/`, never committed, safe to delete)
-holds one database. Per article file: its status (size, mtime) and what `digest`
-made of it. Per published entry: the entry (without content) with its order and
+holds one database. Per article file: its status (size, mtime), and apart from it
+what `digest` made of it. Per published entry: the entry (without content) with its order and
 topics, indexed so that a rebuild can ask for one feed's entries, or one archive
 page's, without loading the others. A mirror of the registry, the content HTML of
 the entries that full-content feeds carry, and per output file the fingerprint of
@@ -50,7 +50,7 @@ from feeds.read import FileState, file_of
 from feeds.registry import Record, record_times, registry_file_pieces, registry_line
 from feeds.select import topic_names
 
-FORMAT = 4
+FORMAT = 5
 STATE_FILE = "state.sqlite"
 
 
@@ -95,7 +95,8 @@ class BuildCache:
 _TABLES = """
 CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE files(key TEXT PRIMARY KEY, size INT, mtime INT, side_size INT, side_mtime INT,
-                   articles INT, troubled INT, content TEXT, digest BLOB);
+                   articles INT, troubled INT, content TEXT) WITHOUT ROWID;
+CREATE TABLE digests(key TEXT PRIMARY KEY, digest BLOB);
 CREATE TABLE entries(key TEXT PRIMARY KEY, file TEXT, pub REAL, id TEXT, slug TEXT, latest REAL,
                      fp TEXT, entry BLOB);
 CREATE TABLE members(kind TEXT, folded TEXT, pub REAL, id TEXT, key TEXT, name TEXT,
@@ -256,7 +257,14 @@ class State:
 
     def put_file(self, key: str, digest: FileDigest, stored: bytes | None = None) -> None:
         """One article file's digest (`stored`: its pickled form, where already made)."""
-        self.execute(_PUT_FILE, file_row(key, digest, stored))
+        row = file_row(key, digest, stored)
+        self.execute(_PUT_FILE, row[:-1])
+        self.execute(_PUT_DIGEST, (key, row[-1]))
+
+    def forget_file(self, key: str) -> None:
+        """An article file gone: its status and its digest."""
+        self.execute("DELETE FROM files WHERE key = ?", (key,))
+        self.execute("DELETE FROM digests WHERE key = ?", (key,))
 
     def put_settled(
         self,
@@ -516,8 +524,12 @@ def open_state(config: SiteConfig) -> State:
     return State(config.cache_dir / STATE_FILE, state_key(config), config.topics)
 
 
-_PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-"""A `file_row` into the files table."""
+_PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+"""A `file_row`, less its digest, into the files table."""
+_PUT_DIGEST = "INSERT OR REPLACE INTO digests VALUES (?, ?)"
+"""The digest, apart: the statuses of a checkout's 100,000 touched files are updated in rows of
+about 90 bytes, not of 1.3 KB with the pickled digest (at 100,000 articles, 0.2 s against 0.55 s,
+and no 127 MB of pages through the journal at the commit: 0.23 s)."""
 
 
 def file_row(key: str, digest: FileDigest, stored: bytes | None = None) -> tuple[Any, ...]:
@@ -541,7 +553,7 @@ def file_state(size: int, mtime: int, side_size: int | None, side_mtime: int | N
     return tuple.__new__(FileState, (size, mtime, sidecar))  # without the named tuple's slow __new__
 
 
-_DIGESTS = "SELECT key, size, mtime, side_size, side_mtime, digest FROM files"
+_DIGESTS = "SELECT key, size, mtime, side_size, side_mtime, digest FROM files JOIN digests USING (key)"
 
 
 def _digest_of(

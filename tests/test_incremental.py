@@ -772,7 +772,7 @@ def test_a_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     db = sqlite3.connect(cache)
     db.execute("UPDATE files SET size = 0")  # every file looks changed: each digest is read
-    db.execute("UPDATE files SET digest = ?", (pickle.dumps(_Evil(str(marker))),))
+    db.execute("UPDATE digests SET digest = ?", (pickle.dumps(_Evil(str(marker))),))
     db.commit()
     db.close()
     _build(site)
