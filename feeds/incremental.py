@@ -186,8 +186,8 @@ def _changed_files(
         if len(known) < KNOWN_BY_FOLDER:
             moved(_known(state, known))
         else:  # a checkout: the folder's rows at once, not each file's
-            by_key = {key: row for key, *row in state.execute(_KNOWN_IN, inside)}
-            moved([(file, file_state(*by_key[file.key][:4]), by_key[file.key][4]) for file in known])
+            rows = {row[0]: row for row in state.execute(_KNOWN_IN, inside)}
+            moved([(file, file_state(*(row := rows[file.key])[1:5]), row[5]) for file in known])
         if relink:  # every file that may be a link is read again, not taken as touched (`_absorb_touched`)
             files = sorted({*files, *(file for file in in_folder(scanned.files, folder) if file.link)})
         changed += files

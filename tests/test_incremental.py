@@ -487,6 +487,35 @@ def test_a_build_from_scratch_keeps_the_digests_of_touched_files(
     _assert_as_from_scratch(site, tmp_path / "scratch", later)
 
 
+@pytest.mark.parametrize("by_folder", [1, 10**9], ids=["asked-by-folder", "asked-file-by-file"])
+def test_a_checkout_reads_again_only_the_file_whose_bytes_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_folder: int
+) -> None:
+    # What the last build knew of a touched file (its status, its bytes' hash) is asked one file
+    # at a time, or for a whole folder where many of its files moved: both must find it, or the
+    # file is taken for changed and read again.
+    site = _site(tmp_path / "site")
+    story = site / "articles" / "0" / "story.txt"
+    story.write_text("A plain story\n\nIts standfirst.\n\nIts body.\n", encoding="utf-8")
+    story.with_suffix(".toml").write_text('date = "2021-04-01T10:00:00Z"\n', encoding="utf-8")
+    _build(site)
+    for path in (site / "articles").rglob("*"):
+        if path.is_file():
+            _touch(path)
+    _article(site, 3, text="An edit.")
+    read: list[str] = []
+    real = feeds.build.read_file
+    monkeypatch.setattr(
+        feeds.build, "read_file", lambda path, *a, **k: read.append(k["key"]) or real(path, *a, **k)
+    )
+    monkeypatch.setattr(feeds.incremental, "KNOWN_BY_FOLDER", by_folder)
+    later = NOW + timedelta(hours=1)
+    _build(site, now=later, workers=1)
+    assert read == ["0/a0003.md"]
+    monkeypatch.undo()
+    _assert_as_from_scratch(site, tmp_path / "scratch", later)
+
+
 @pytest.mark.parametrize("from_scratch", [False, True])
 def test_many_touched_files_are_hashed_in_worker_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_scratch: bool
