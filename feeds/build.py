@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import operator
 import os
 import signal
 import sqlite3
@@ -53,8 +52,8 @@ from feeds.registry import Registry, load_registry, registry_file_pieces, regist
 from feeds.render import forget_shared
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
-from feeds.select import Planned, plan_feeds, select_feeds
-from feeds.spill import Spans, Spill, Spilled, read_spilled, spans
+from feeds.select import refuse_shared_files, select_feeds
+from feeds.spill import Spans, Spill, Where, read_spilled, spans
 from feeds.state import (
     STATE_FILE,
     BuildCache,
@@ -373,7 +372,7 @@ def _full_build(
     store = state.put_file if storable else None
     with contextlib.ExitStack() as stack:
         # The entries kept in a file as they are settled, not in this process (`feeds.spill`).
-        spill = stack.enter_context(Spill(config.cache_dir)) if store is not None else None
+        spill = stack.enter_context(Spill(config.cache_dir, state)) if store is not None else None
         return _from_scratch(
             config, now, state, scanned, limited, strict, progress, workers, lock, early, cache, store, spill
         )
@@ -450,7 +449,7 @@ def _from_scratch(
         result = BuildResult(
             files=MappingProxyType({}),
             feeds=(),
-            entries=settled.entries if spill is None else spill.load(spill.entries),
+            entries=settled.entries if spill is None else spill.load_all(),
             registry=settled.registry,
             problems=problems,
             articles=gathered.articles,
@@ -464,11 +463,7 @@ def _from_scratch(
             for feed in with_content(select_feeds(settled.entries, config), content)
         ]
     else:
-        plans = plan_feeds(spill.entries, config)
-        whole, fingerprints = in_full(plans, spill)
-        content = CachedContent(config, fingerprints, cache.contents, workers, lock, early)
-        pages = spilled_pages(plans, whole, content, str(spill.path))
-        del plans, whole, fingerprints
+        pages, content = spilled_pages(spill, config, cache, workers, lock, early)
     feeds = [page.feed for page in pages]
     heads = tuple(feed for feed in feeds if not feed.is_archive)
 
@@ -502,7 +497,7 @@ def _from_scratch(
         selected: Sequence[Feed] = feeds
     else:
         _save_outputs(state, config, scanned, settled, outputs, rewritten, staged_registry.hash)
-        entries = Stored(len(spill.entries), functools.partial(stored_entries, state.path))
+        entries = Stored(spill.count, functools.partial(stored_entries, state.path))
         selected = Stored(None, functools.partial(stored_feeds, state.path, config))
     result = BuildResult(
         files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
@@ -527,43 +522,40 @@ class Page:
     """Where its entries are, when they are in a spill file (`feed` has none then)."""
 
 
-def in_full(plans: Sequence[Planned[Spilled]], spill: Spill) -> tuple[dict[str, Entry], dict[str, str]]:
-    """The entries that the feeds in full of `plans` carry, read back from `spill`, and their
-    drafts' fingerprints, by key: at 100,000 articles, the head feeds' 1,300 of 100,000."""
-    wanted: dict[str, Spilled] = {}
-    for plan in plans:
-        if plan.feed.full_content:
-            for member in plan.members:
-                wanted.setdefault(member.key, member)
+def spilled_pages(
+    spill: Spill,
+    config: SiteConfig,
+    cache: BuildCache,
+    workers: int | None,
+    lock: int | None,
+    early: ProcessPoolExecutor | None,
+) -> tuple[list[Page], CachedContent]:
+    """The pages of every feed (`Spill.plans`), and what made their content: the feeds in full
+    with their entries, read back from `spill` (at 100,000 articles, the head feeds' 1,300 of
+    100,000) and their content made; the others with where their entries are."""
+    pages: list[Page | None] = []
+    full: list[tuple[int, Feed, list[Where], str]] = []
+    planned: list[Feed] = []
+    for feed, members in spill.plans(config):
+        planned.append(feed)
+        fingerprint = plan_fingerprint(feed, [member.mark for member in members])
+        if feed.full_content:
+            full.append((len(pages), feed, members, fingerprint))
+            pages.append(None)
+        else:
+            pages.append(Page(feed, fingerprint, (str(spill.path), spans(members))))
+    refuse_shared_files(planned)
+    del planned
+    wanted = {member.key: member for _, _, members, _ in full for member in members}
     whole: dict[str, Entry] = {}
     fingerprints: dict[str, str] = {}
     for key, (entry, fingerprint) in zip(wanted, spill.fingerprinted(wanted.values()), strict=True):
         whole[key], fingerprints[key] = entry, fingerprint
-    return whole, fingerprints
-
-
-def spilled_pages(
-    plans: Sequence[Planned[Spilled]],
-    whole: Mapping[str, Entry],
-    content: Callable[[Sequence[Entry]], list[str]],
-    path: str,
-) -> list[Page]:
-    """The pages of `plans` (`plan_feeds` of the entries spilled to `path`): the feeds in full
-    with their entries (`whole`, by key: `in_full`) and their content made; the others with
-    where their entries are."""
-    in_full = iter(with_content([filled_from(p, whole) for p in plans if p.feed.full_content], content))
-    pages = []
-    for plan in plans:
-        fingerprint = plan_fingerprint(plan.feed, [member.mark for member in plan.members])
-        if plan.feed.full_content:
-            pages.append(Page(next(in_full), fingerprint))
-        else:
-            pages.append(Page(plan.feed, fingerprint, (path, spans(plan.members))))
-    return pages
-
-
-def filled_from(plan: Planned[Spilled], whole: Mapping[str, Entry]) -> Feed:
-    return replace(plan.feed, entries=tuple(whole[member.key] for member in plan.members))
+    content = CachedContent(config, fingerprints, cache.contents, workers, lock, early)
+    feeds = [replace(feed, entries=tuple(whole[m.key] for m in members)) for _, feed, members, _ in full]
+    for (at, _, _, fingerprint), feed in zip(full, with_content(feeds, content), strict=True):
+        pages[at] = Page(feed, fingerprint)
+    return [page for page in pages if page is not None], content
 
 
 def _stage_feeds(
@@ -639,10 +631,10 @@ def _save_settled(
     """What this build from scratch settled, for the next build to start from (the files are
     stored as they are gathered; the outputs once written, by `_save_outputs`).
 
-    The entries go in in key order, read back from `spill` one by one as they are stored,
-    their pickled bytes as they are there (not made again)."""
+    The entries are in already, put as they were spilled; their topics' rows are copied from
+    the spill's, in the table's order."""
+    spill.save_members()
     state.put_settled(
-        spill.stored(sorted(spill.entries, key=operator.attrgetter("key"))),
         settled.pending,
         settled.registry.records.items(),
         contents,

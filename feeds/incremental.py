@@ -77,8 +77,9 @@ from feeds.select import (
     archive_pages,
     archives,
     head_feed,
+    ordered_topics,
     refuse_shared_files,
-    topic_slug,
+    site_topic,
 )
 from feeds.state import (
     OF_FILE,
@@ -647,8 +648,7 @@ class _Delta:
         selected again, and stored for the next build.
         """
         config, state = self.config, self.state
-        site = Topic("site", config.title, "")
-        topics = [site, *_topics(state, config)]
+        topics = [site_topic(config), *_topics(state, config)]
         refuse_shared_files([head_feed(topic, config, (), 0) for topic in topics])
         affected = set(self._groups())
         outputs = self.outputs = _outputs(state)
@@ -769,7 +769,7 @@ class _Delta:
             broken[(folder, int(rest.split("/", 1)[0]))] = None
         if not broken:
             return []
-        topics = {topic.folder: topic for topic in [Topic("site", config.title, ""), *_topics(state, config)]}
+        topics = {topic.folder: topic for topic in [site_topic(config), *_topics(state, config)]}
         feeds = []
         for folder, number in broken:
             topic = topics[folder]
@@ -807,12 +807,8 @@ def _place(entry: Entry) -> _Placed:
 
 
 def _topics(state: State, config: SiteConfig) -> list[Topic]:
-    found = [
-        Topic(kind, name, f"{kind}/{topic_slug(name)}/")
-        for kind, name in state.execute("SELECT kind, name FROM topics")
-        if kind in config.topics
-    ]
-    return sorted(found, key=lambda topic: (config.topics.index(topic.kind), topic.folder))
+    rows = state.execute("SELECT kind, folded, name FROM topics")
+    return ordered_topics((((kind, folded), name) for kind, folded, name in rows), config)
 
 
 def _count(state: State, group: TopicKey) -> int:

@@ -127,8 +127,7 @@ def select_feeds(entries: Sequence[Entry], config: SiteConfig) -> tuple[Feed, ..
 def plan_feeds(entries: Sequence[P], config: SiteConfig) -> list[Planned[P]]:
     """`select_feeds`, each feed apart from its entries: for entries that stand in for others."""
     ordered = newest_first(entries)
-    site = Topic("site", config.title, "")
-    plans = paged_plans(site, ordered, config)
+    plans = paged_plans(site_topic(config), ordered, config)
     for topic, members in topics(ordered, config):
         plans += paged_plans(topic, members, config)
     refuse_shared_files([plan.feed for plan in plans])
@@ -157,11 +156,22 @@ def topics(ordered: Sequence[P], config: SiteConfig) -> list[tuple[Topic, list[P
                     members.append(entry)
                 # One spelling per topic whatever the order: the smallest.
                 names[key] = min(names.get(key, name), name)
-    found = [
-        (Topic(kind, names[(kind, folded)], f"{kind}/{topic_slug(names[(kind, folded)])}/"), members)
-        for (kind, folded), members in groups.items()
+    return [
+        (topic, groups[topic.kind, topic.name.casefold()]) for topic in ordered_topics(names.items(), config)
     ]
-    return sorted(found, key=lambda pair: (config.topics.index(pair[0].kind), pair[0].folder))
+
+
+def ordered_topics(named: Iterable[tuple[tuple[str, str], str]], config: SiteConfig) -> list[Topic]:
+    """The topics of the configured kinds among `named` ((kind, folded name), spelling), in kind
+    then folder order: the order of the site's feeds."""
+    found = [
+        Topic(kind, name, f"{kind}/{topic_slug(name)}/") for (kind, _), name in named if kind in config.topics
+    ]
+    return sorted(found, key=lambda topic: (config.topics.index(topic.kind), topic.folder))
+
+
+def site_topic(config: SiteConfig) -> Topic:
+    return Topic("site", config.title, "")
 
 
 def paged_feeds(topic: Topic, ordered: Sequence[Entry], config: SiteConfig) -> list[Feed]:
@@ -208,11 +218,16 @@ def head_feed(topic: Topic, config: SiteConfig, newest: Sequence[Entry], pages: 
 
 
 def head_plan(topic: Topic, config: SiteConfig, newest: Sequence[P], pages: int) -> Planned[P]:
+    return Planned(head_shape(topic, config, pages, latest(newest)), tuple(newest))
+
+
+def head_shape(topic: Topic, config: SiteConfig, pages: int, updated: datetime | None) -> Feed:
+    """`topic`'s head feed without its entries, whose newest `updated` is `updated` (None: it has none)."""
     return _feed(
         topic,
         config,
         feed_files(topic.folder),
-        newest,
+        updated,
         prev_archive=archive_files(topic.folder, pages) if pages else None,
     )
 
@@ -239,12 +254,25 @@ def archive_plan(
     entries: Sequence[P],
     previous_updated: datetime,
 ) -> Planned[P]:
+    shape = archive_shape(topic, config, number, pages, latest(entries), previous_updated)
+    return Planned(shape, tuple(entries))
+
+
+def archive_shape(
+    topic: Topic,
+    config: SiteConfig,
+    number: int,
+    pages: int,
+    updated: datetime | None,
+    previous_updated: datetime,
+) -> Feed:
+    """`archive_page` without its entries, whose newest `updated` is `updated` (None: it has none)."""
     folder = topic.folder
     return _feed(
         topic,
         config,
         archive_files(folder, number),
-        entries,
+        updated,
         prev_archive=archive_files(folder, number - 1) if number > 1 else None,
         next_archive=archive_files(folder, number + 1) if number < pages else None,
         current=feed_files(folder),
@@ -252,6 +280,12 @@ def archive_plan(
         empty_updated=previous_updated if number > 1 else EMPTY_FEED_UPDATED,
         full_content=config.archive_content,
     )
+
+
+def latest(entries: Iterable[Placeable]) -> datetime | None:
+    """The newest `updated` of `entries` (the first of equal ones), None if there are none: a
+    feed's own `updated`."""
+    return max((entry.updated for entry in entries), default=None)
 
 
 def topic_names(entry: Placeable, kind: str) -> Iterable[str]:
@@ -266,7 +300,7 @@ def _feed(
     topic: Topic,
     config: SiteConfig,
     files: FeedFiles,
-    entries: Sequence[P],
+    updated: datetime | None,
     *,
     prev_archive: FeedFiles | None,
     next_archive: FeedFiles | None = None,
@@ -274,7 +308,7 @@ def _feed(
     page: int | None = None,
     empty_updated: datetime = EMPTY_FEED_UPDATED,
     full_content: bool = True,
-) -> Planned[P]:
+) -> Feed:
     title = config.title
     if topic.kind != "site":
         title = f"{config.title}: {TOPIC_TITLES[topic.kind]} {topic.name}"
@@ -283,7 +317,7 @@ def _feed(
     description = config.description or config.title
     if topic.kind != "site":
         description = f"Entries of {config.title} with the {TOPIC_TITLES[topic.kind]} {topic.name}."
-    feed = Feed(
+    return Feed(
         id=config.base_url + files.atom.removesuffix("atom.xml"),
         title=title,
         description=description,
@@ -293,7 +327,7 @@ def _feed(
         language=config.language,
         authors=(config.author or Author(name=config.title),),
         entries=(),
-        updated=max((e.updated for e in entries), default=empty_updated),
+        updated=empty_updated if updated is None else updated,
         prev_archive=prev_archive,
         next_archive=next_archive,
         current=current,
@@ -301,4 +335,3 @@ def _feed(
         kind=topic.kind,
         full_content=full_content,
     )
-    return Planned(feed, tuple(entries))

@@ -1,27 +1,42 @@
-"""The entries of a build from scratch, kept in a file as they are settled, not in memory.
+"""The entries of a build from scratch, kept on disk as they are settled, not in memory.
 
 At 100,000 articles the settled entries took 134 MB of the build's own process (about 1,370
-bytes each), most of its peak, though a feed in full needs only the newest of them and an
-archive page is rendered in a worker. So each entry is pickled (the form the state stores
-anyway) and appended to one file in the cache folder, and the build keeps a `Spilled` stand-in
-in its place: what `feeds.select` needs of it, and where the rest is (about 600 bytes). The
-whole entries are read back where they are wanted: the feeds in full's in this process, each
-archive page's in the worker that renders it, and each in turn as the state stores it.
+bytes each), though a feed in full needs only the newest of them and an archive page is
+rendered in a worker. So each entry is pickled (the form the state stores anyway) and appended
+to one file in the cache folder. What the feeds are selected by (each entry's time and id, its
+topics, its `mark`, where its bytes are) goes into a small SQLite file beside it, not into a
+stand-in per entry: those took 600 bytes an entry (60 MB at 100,000) and grew with the archive.
+The feeds are then planned by asking it, one page at a time (`Spill.plans`), in the order and
+by the rules of `feeds.select`. The whole entries are read back where they are wanted: the feeds
+in full's in this process, each archive page's in the worker that renders it, and each in turn
+as the state stores it (`Spill.entry_rows`).
 
-The file lasts one build: it is made again by the next (one left by a killed build, too).
+Both files last one build: they are made again by the next (those left by a killed build, too).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import sqlite3
 import struct
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from feeds.model import Author, Entry
-from feeds.state import pickled, unpickle
+from feeds.config import SiteConfig
+from feeds.model import Entry, Feed
+from feeds.select import (
+    Topic,
+    archive_pages,
+    archive_shape,
+    archives,
+    head_shape,
+    ordered_topics,
+    site_topic,
+)
+from feeds.state import PUT_ENTRY, State, entry_columns, entry_topics, pickled, unpickle
 
 SPILL_FILE = "entries.spill"
 
@@ -35,84 +50,175 @@ articles, as tuples of ints the archive pages' took 13 MB."""
 
 _SPAN = struct.Struct("<qq")
 
+_TABLES = """
+CREATE TEMP TABLE placed(pos INTEGER PRIMARY KEY, key TEXT, pub REAL, id TEXT, upd REAL, mark BLOB,
+                         at INT, size INT);
+CREATE TEMP TABLE topic(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, pos INT)
+"""
+"""Tables of the state's connection that end with it (in a file of their own, which SQLite
+removes): what the feeds are planned by, of each entry and of each topic it is in."""
 
-@dataclass(frozen=True, slots=True)
-class Spilled:
-    """An entry kept in the spill file: what `select` needs of it (`feeds.select.Placeable`),
-    its `mark` for the fingerprints of the feeds that carry it, and where it is (its draft's
-    fingerprint, then its pickled bytes)."""
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS temp.placed_order ON placed(pub, id DESC);
+CREATE INDEX IF NOT EXISTS temp.topic_order ON topic(kind, folded, pub, id DESC)
+"""
+"""Made once every entry is in (one sort each): the feeds' order, oldest first, as the state's
+`entries_order` and `members` keep it (`feeds.select.newest_first` is its reverse)."""
+
+_BATCH = 1024
+"""Rows kept before they are written (one `executemany` each table)."""
+
+_ROW = "p.key, p.mark, p.at, p.size, p.upd"
+
+
+class Where(NamedTuple):
+    """An entry of a planned feed: its key and `mark`, and where its bytes are in the spill file."""
 
     key: str
-    id: str
-    published: datetime
-    updated: datetime
-    tags: tuple[str, ...]
-    categories: tuple[str, ...]
-    authors: tuple[Author, ...]
     mark: bytes
     at: int
     size: int
 
 
 class Spill:
-    """The spill file of one build: `add` each entry as it is settled, `seal` once all are,
-    then read them back (`load`, `stored`; `spans` for another process). Removed on exit."""
+    """The spill of one build from scratch, which fills `state` (after its `begin_replace`):
+    `add` each entry as it is settled, `seal` once all are, then plan the feeds (`plans`) and
+    read the entries back (`fingerprinted`, `load_all`; `spans` for another process). The entries
+    go into the state as they are added; their topics by `save_members`. Removed on exit."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, state: State) -> None:
         self.path = folder / SPILL_FILE
         self._file = self.path.open("w+b")
+        self._state = state
+        for table in ("placed", "topic"):  # a build before, from scratch too, in this connection
+            state.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        _run(state, _TABLES)
         self._at = 0
-        self.entries: list[Spilled] = []
-        """The stand-in of each entry added, in the order they were."""
+        self._entries: list[tuple[Any, ...]] = []
+        self._placed: list[tuple[Any, ...]] = []
+        self._topics: list[tuple[Any, ...]] = []
+        self.count = 0
+        """How many entries were added."""
 
     def add(self, entry: Entry, fingerprint: str, mark: bytes) -> None:
-        blob = bytes.fromhex(fingerprint) + pickled(entry)
+        pickle = pickled(entry)
+        blob = bytes.fromhex(fingerprint) + pickle
         self._file.write(blob)
-        self.entries.append(
-            Spilled(
-                entry.key,
-                entry.id,
-                entry.published,
-                entry.updated,
-                entry.tags,
-                entry.categories,
-                entry.authors,
-                mark,
-                self._at,
-                len(blob),
-            )
-        )
+        columns = entry_columns(entry)
+        key, _, pub, id_, _, _ = columns
+        self._entries.append((*columns, fingerprint, pickle))
+        self._placed.append((self.count, key, pub, id_, entry.updated.timestamp(), mark, self._at, len(blob)))
+        topics = entry_topics(entry, self._state.kinds)
+        self._topics += ((kind, folded, name, pub, id_, self.count) for kind, folded, name in topics)
         self._at += len(blob)
+        self.count += 1
+        if len(self._placed) >= _BATCH:
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        if not self._placed:
+            return
+        self._state.executemany(PUT_ENTRY, self._entries)
+        self._state.executemany("INSERT INTO temp.placed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._placed)
+        self._state.executemany("INSERT INTO temp.topic VALUES (?, ?, ?, ?, ?, ?)", self._topics)
+        self._entries, self._placed, self._topics = [], [], []
 
     def clear(self) -> None:
         """Forget every entry added (the build settles them again)."""
         self._file.seek(0)
         self._file.truncate()
-        self._at = 0
-        self.entries = []
+        for table in ("main.entries", "temp.placed", "temp.topic"):
+            self._state.execute(f"DELETE FROM {table}")
+        self._entries, self._placed, self._topics = [], [], []
+        self._at = self.count = 0
 
     def seal(self) -> None:
-        """Every entry is added: the file is written out, for any process to read."""
+        """Every entry is added: the file is written out, for any process to read, and the
+        feeds' order indexed for them to be planned."""
+        self._write_rows()
         self._file.flush()
+        _run(self._state, _INDEXES)
 
-    def load(self, spilled: Iterable[Spilled]) -> list[Entry]:
-        return [_entry(blob) for blob in self._blobs(spilled)]
+    def plans(self, config: SiteConfig) -> Iterator[tuple[Feed, list[Where]]]:
+        """Every feed the site publishes, without its entries, with where they are: what
+        `feeds.select.plan_feeds` selects from the entries, in its order. A page at a time: held
+        together, the archive pages' would be every entry again, as many times as it has topics."""
+        rows = self._state.execute(
+            "SELECT kind, folded, min(name), count(*) FROM temp.topic GROUP BY kind, folded"
+        ).fetchall()
+        counts = {(kind, folded): count for kind, folded, _, count in rows}
+        topics = ordered_topics((((kind, folded), name) for kind, folded, name, _ in rows), config)
+        yield from self._paged(site_topic(config), None, self.count, config)
+        for topic in topics:
+            group = (topic.kind, topic.name.casefold())
+            yield from self._paged(topic, group, counts[group], config)
 
-    def fingerprinted(self, spilled: Iterable[Spilled]) -> Iterator[tuple[Entry, str]]:
+    def _paged(
+        self, topic: Topic, group: tuple[str, str] | None, total: int, config: SiteConfig
+    ) -> Iterator[tuple[Feed, list[Where]]]:
+        """The head feed of `topic`, then its archive pages, oldest first (`feeds.select.paged_plans`)."""
+        head_size, size = config.feed_limit, config.archive_page_size
+        archived = max(0, total - head_size) if archives(topic, config) else 0
+        count = archive_pages(archived, size)
+        newest = self._members(group, "DESC", min(head_size, total)).fetchall()
+        head = head_shape(topic, config, count, self._latest(newest))
+        yield head, _wheres(newest)
+        previous = head.updated
+        oldest_first = iter(self._members(group, "", archived).fetchall())
+        for number in range(1, count + 1):
+            page = list(itertools.islice(oldest_first, size))
+            page.reverse()  # newest first, as a feed lists them
+            feed = archive_shape(topic, config, number, count, self._latest(page), previous)
+            yield feed, _wheres(page)
+            previous = feed.updated
+
+    def _members(self, group: tuple[str, str] | None, direction: str, limit: int) -> sqlite3.Cursor:
+        """The rows of the group's first `limit` entries: newest first if `direction` is 'DESC',
+        else oldest first (None: the site's)."""
+        later = "" if direction else " DESC"  # of two entries published at once, the smaller id is newer
+        if group is None:
+            sql = f"SELECT {_ROW} FROM temp.placed AS p ORDER BY p.pub {direction}, p.id{later} LIMIT ?"
+            return self._state.execute(sql, (limit,))
+        sql = (
+            f"SELECT {_ROW} FROM temp.topic AS t JOIN temp.placed AS p ON p.pos = t.pos"
+            f" WHERE t.kind = ? AND t.folded = ? ORDER BY t.pub {direction}, t.id{later} LIMIT ?"
+        )
+        return self._state.execute(sql, (*group, limit))
+
+    def _latest(self, rows: Sequence[tuple[Any, ...]]) -> datetime | None:
+        """`feeds.select.latest` of the entries of `rows` (newest first): the first of the latest
+        `updated` instants, whose value (zone and all) is read from that entry alone."""
+        best = None
+        for row in rows:
+            if best is None or row[4] > best[4]:
+                best = row
+        if best is None:
+            return None
+        return _entry(os.pread(self._file.fileno(), best[3], best[2])).updated
+
+    def fingerprinted(self, where: Iterable[Where]) -> Iterator[tuple[Entry, str]]:
         """Each entry with its draft's fingerprint."""
-        for blob in self._blobs(spilled):
+        for blob in self._read((item.at, item.size) for item in where):
             yield _entry(blob), blob[:FINGERPRINT_SIZE].hex()
 
-    def stored(self, spilled: Iterable[Spilled]) -> Iterator[tuple[Entry, str, bytes]]:
-        """Each entry with its draft's fingerprint and its pickled bytes (what the state stores)."""
-        for blob in self._blobs(spilled):
-            pickle = blob[FINGERPRINT_SIZE:]
-            yield unpickle(pickle), blob[:FINGERPRINT_SIZE].hex(), pickle
+    def load_all(self) -> list[Entry]:
+        """Every entry, in the order they were added."""
+        self._write_rows()
+        where = self._state.execute("SELECT at, size FROM temp.placed ORDER BY pos").fetchall()
+        return [_entry(blob) for blob in self._read(where)]
 
-    def _blobs(self, spilled: Iterable[Spilled]) -> Iterator[bytes]:
+    def save_members(self) -> None:
+        """The state's `members` rows, in its order: topic by topic, oldest entry first."""
+        self._state.execute(
+            "INSERT INTO main.members SELECT t.kind, t.folded, t.pub, t.id, p.key, t.name"
+            " FROM temp.topic AS t JOIN temp.placed AS p ON p.pos = t.pos"
+            " ORDER BY t.kind, t.folded, t.pub, t.id DESC"
+        )
+
+    def _read(self, where: Iterable[tuple[int, int]]) -> Iterator[bytes]:
         fd = self._file.fileno()
-        for item in spilled:
-            yield os.pread(fd, item.size, item.at)
+        for at, size in where:
+            yield os.pread(fd, size, at)
 
     def __enter__(self) -> Spill:
         return self
@@ -122,8 +228,17 @@ class Spill:
         self.path.unlink(missing_ok=True)
 
 
-def spans(spilled: Iterable[Spilled]) -> Spans:
-    return b"".join(_SPAN.pack(item.at, item.size) for item in spilled)
+def _run(state: State, statements: str) -> None:
+    for statement in statements.split(";"):  # not executescript: it would end the transaction
+        state.execute(statement)
+
+
+def _wheres(rows: Iterable[tuple[Any, ...]]) -> list[Where]:
+    return [Where(key, mark, at, size) for key, mark, at, size, *_ in rows]
+
+
+def spans(where: Iterable[Where]) -> Spans:
+    return b"".join(_SPAN.pack(item.at, item.size) for item in where)
 
 
 def read_spilled(path: str, where: Spans) -> tuple[Entry, ...]:

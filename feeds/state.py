@@ -26,7 +26,6 @@ import dataclasses
 import functools
 import hashlib
 import io
-import itertools
 import json
 import operator
 import os
@@ -267,22 +266,17 @@ class State:
 
     def put_settled(
         self,
-        entries: Iterable[tuple[Entry, str, bytes]],
         pending: Iterable[tuple[str, float | None]],
         records: Iterable[tuple[str, Record]],
         contents: dict[str, str],
         heads: Iterable[Feed],
     ) -> None:
-        """What a build from scratch settled, after `begin_replace` and the files; then the indexes.
-
-        `entries`: each with its fingerprint and its pickled bytes, in key order (`put_entries`).
+        """What a build from scratch settled, after `begin_replace`, the files, and the entries and
+        their topics (`feeds.spill.Spill`); then the indexes.
 
         May run in a thread of its own (while the feeds are rendered): nothing else uses the
         connection meanwhile.
         """
-        coming = iter(entries)
-        while batch := list(itertools.islice(coming, 1024)):  # not all at once: each is whole
-            self.put_entries([(entry, fp) for entry, fp, _ in batch], [blob for *_, blob in batch])
         self.executemany(
             "INSERT INTO pending VALUES (?, ?, ?)", sorted((k, file_of(k), due) for k, due in pending)
         )
@@ -305,36 +299,23 @@ class State:
         self.put_outputs(dict(sorted(outputs.items())))
         self.set_meta("complete", 1)
 
-    def put_entries(
-        self, entries: Iterable[tuple[Entry, str]], stored: Sequence[bytes] | None = None
-    ) -> None:
+    def put_entries(self, entries: Iterable[tuple[Entry, str]]) -> None:
         """Store entries with their fingerprints, and their topics (rows made as they are written).
 
-        In key order, the entries go in in the order they are stored (any order is correct; a
-        build from scratch gives them so); the topics' rows always do (`_member_rows`). `stored`:
-        each entry's pickled bytes, where made already."""
+        In key order, the entries go in in the order they are stored (any order is correct); the
+        topics' rows always do (`_member_rows`)."""
         entries = list(entries)
-        blobs = map(pickled, (entry for entry, _ in entries)) if stored is None else iter(stored)
-        published = [entry.published.timestamp() for entry, _ in entries]
+        columns = [entry_columns(entry) for entry, _ in entries]
         self.executemany(
-            "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            PUT_ENTRY,
             (
-                (
-                    entry.key,
-                    file_of(entry.key),
-                    pub,
-                    entry.id,
-                    entry.slug,
-                    max(pub, entry.updated.timestamp()),
-                    fingerprint,
-                    blob,
-                )
-                for (entry, fingerprint), pub, blob in zip(entries, published, blobs, strict=True)
+                (*row, fingerprint, pickled(entry))
+                for row, (entry, fingerprint) in zip(columns, entries, strict=True)
             ),
         )
         self.executemany(
-            "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)",
-            _member_rows([entry for entry, _ in entries], published, self.kinds),
+            _PUT_MEMBER,
+            _member_rows([entry for entry, _ in entries], [row[2] for row in columns], self.kinds),
         )
 
     def drafts(self) -> Iterator[Draft]:
@@ -523,6 +504,8 @@ def open_state(config: SiteConfig) -> State:
     return State(config.cache_dir / STATE_FILE, state_key(config), config.topics)
 
 
+PUT_ENTRY = "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_PUT_MEMBER = "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)"
 _PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 """A `file_row` into the files table."""
 _PUT_DIGEST = "INSERT OR REPLACE INTO digests VALUES (?, ?)"
@@ -586,6 +569,13 @@ def _member_rows(
         for at, name in zip(positions, names, strict=True):
             entry = entries[at]
             yield kind, folded, published[at], entry.id, entry.key, name
+
+
+def entry_columns(entry: Entry) -> tuple[str, str, float, str, str, float]:
+    """The `entries` row of `entry` but its fingerprint and pickled bytes: key, file, publication
+    and latest time (timestamps: the feeds' order), id and slug."""
+    pub = entry.published.timestamp()
+    return entry.key, file_of(entry.key), pub, entry.id, entry.slug, max(pub, entry.updated.timestamp())
 
 
 def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str]]:

@@ -36,7 +36,7 @@ from feeds.read import (
     scan_folders,
 )
 from feeds.read.source import SourceFile
-from feeds.select import Topic, head_feed
+from feeds.select import head_feed, site_topic
 
 WAKE_MS = 10_000
 """How often a quiet watcher builds, to publish what has become due."""
@@ -96,7 +96,7 @@ def preload(config: SiteConfig) -> None:
             if isinstance(article, Article):
                 with contextlib.suppress(ArticleError):
                     digest(article, config)
-    feed = head_feed(Topic("site", config.title, ""), config, (), 0)
+    feed = head_feed(site_topic(config), config, (), 0)
     for fmt in FORMATS:
         render_checked(feed, fmt)
 

@@ -14,8 +14,8 @@ from feeds.build import run_build
 from feeds.config import load_config
 from feeds.read import FolderFiles, scan_folders
 from feeds.spill import SPILL_FILE, Spill, read_spilled, spans
-from feeds.state import pickled
-from tests.conftest import NOW, make_entry, make_feed, published_files
+from feeds.state import State, pickled
+from tests.conftest import NOW, make_entry, make_feed, published_files, site_config
 
 FIRST = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -47,38 +47,74 @@ def _spill_path(site: Path) -> Path:
 def test_entries_read_back_from_a_spill_file_are_the_entries_added(tmp_path: Path) -> None:
     entries = [make_entry(n, tags=(f"t{n}",), authors=()) for n in range(1, 6)]
     fingerprints = [f"{n:032x}" for n in range(1, 6)]
-    with Spill(tmp_path) as spill:
+    config = site_config(feed_limit=2, archive_page_size=2)
+    state = _state(tmp_path, config.topics)
+    with Spill(tmp_path, state) as spill:
         for entry, fingerprint in zip(entries, fingerprints, strict=True):
             spill.add(entry, fingerprint, bytes([len(fingerprint)]))
         spill.seal()
-        assert [s.key for s in spill.entries] == [e.key for e in entries]
-        assert spill.entries[2].tags == ("t3",) and spill.entries[2].mark == b"\x20"
-        assert spill.load(spill.entries) == entries
-        assert list(spill.fingerprinted(spill.entries[3:])) == list(
-            zip(entries[3:], fingerprints[3:], strict=True)
-        )
-        stored = list(spill.stored(reversed(spill.entries)))
-        pairs = reversed(list(zip(entries, fingerprints, strict=True)))
-        assert stored == [(e, f, pickled(e)) for e, f in pairs]
+        assert spill.count == 5
+        assert spill.load_all() == entries
+        plans = list(spill.plans(config))
+        # The site's head (the two newest), its archive pages (oldest first), then each tag's head.
+        assert [[where.key for where in members] for _, members in plans] == [
+            [entries[4].key, entries[3].key],
+            [entries[1].key, entries[0].key],
+            [entries[2].key],
+            *([entry.key] for entry in entries),
+        ]
+        assert [feed.files.atom for feed, _ in plans][:4] == [
+            "atom.xml",
+            "archive/1/atom.xml",
+            "archive/2/atom.xml",
+            "tags/t1/atom.xml",
+        ]
+        assert all(where.mark == b"\x20" for _, members in plans for where in members)
+        some = plans[1][1]
+        assert list(spill.fingerprinted(some)) == [
+            (entries[1], fingerprints[1]),
+            (entries[0], fingerprints[0]),
+        ]
+        # What the state keeps: each entry as it was added, and its topics once saved.
+        rows = state.execute("SELECT key, fp, entry FROM entries ORDER BY key").fetchall()
+        assert rows == [(e.key, f, pickled(e)) for e, f in zip(entries, fingerprints, strict=True)]
+        spill.save_members()
+        members = state.execute("SELECT kind, folded, key FROM members").fetchall()
+        assert members == [("tags", f"t{n}", e.key) for n, e in enumerate(entries, 1)]
         # Another process reads them by where they are, as an archive page's worker does.
-        some = [spill.entries[4], spill.entries[1]]
-        assert read_spilled(str(spill.path), spans(some)) == (entries[4], entries[1])
+        assert read_spilled(str(spill.path), spans(some)) == (entries[1], entries[0])
         path = spill.path
         assert path.exists()
+        state.execute("DELETE FROM members")
         spill.clear()
-        assert spill.entries == [] and path.stat().st_size == 0
+        assert spill.count == 0 and path.stat().st_size == 0
+        assert state.execute("SELECT count(*) FROM entries").fetchone() == (0,)
+        spill.add(entries[2], fingerprints[2], b"")
+        spill.seal()
+        assert spill.load_all() == [entries[2]]
+        assert [[w.key for w in members] for _, members in spill.plans(config)] == [[entries[2].key]] * 2
     assert not path.exists()
+    state.close(commit=False)
+
+
+def _state(folder: Path, kinds: tuple[str, ...]) -> State:
+    """A state begun for a build from scratch, as a spill fills it."""
+    state = State(folder / "state.sqlite", "test", kinds)
+    state.begin_replace()
+    return state
 
 
 def test_a_worker_reads_an_archive_pages_entries_once_for_its_three_formats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entries = [make_entry(n, authors=()) for n in range(1, 7)]
-    with Spill(tmp_path) as spill:
+    with Spill(tmp_path, _state(tmp_path, ())) as spill:
         for n, entry in enumerate(entries, 1):
             spill.add(entry, f"{n:032x}", b"")
         spill.seal()
-        pages = [(str(spill.path), spans(spill.entries[:3])), (str(spill.path), spans(spill.entries[3:]))]
+        config = site_config(feed_limit=0, archive_page_size=3)
+        (_, _), (_, first), (_, second), *_ = spill.plans(config)
+        pages = [(str(spill.path), spans(first)), (str(spill.path), spans(second))]
         feed = make_feed(*entries, entries=(), full_content=False)
         jobs = [
             feeds.build.RenderJob(feed, fmt, where)
