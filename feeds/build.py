@@ -48,7 +48,7 @@ from feeds.read import (
     scan_named,
     with_sidecars,
 )
-from feeds.registry import Registry, load_registry, registry_file_pieces, registry_pieces
+from feeds.registry import Registry, StoredRecords, load_registry, registry_file_pieces, registry_pieces
 from feeds.render import forget_shared
 from feeds.render.listing import HEAD_LINKS_FILE, OPML_FILE, render_head_links, render_opml
 from feeds.render.page import INDEX_FILE, render_index
@@ -398,11 +398,12 @@ def _from_scratch(
     # Each file's drafts are settled as the workers give them (this process would wait for them
     # meanwhile) and not kept, the records of the files the scan did not find taken for gone;
     # should the reading show otherwise (a record dropped from a JSON file still there), the
-    # drafts are settled again, from the state.
+    # drafts are settled again, from the state. The new records go into the state's mirror of the
+    # registry as they are settled, not kept.
     settling = None
     if spill is not None:
         gone = vanished(registry, _in_scan(scanned.files, registry))
-        settling = Settling(config, registry, now, gone, keep_entries=False)
+        settling = Settling(config, registry, now, gone, keep_entries=False, records=spill.add_record)
     # Our own walk's files are given away, dropped as they are gathered (a watcher keeps its list).
     files = scanned.files.take() if isinstance(scanned.files, FolderFiles) else scanned.files
     gathered = gather(
@@ -421,10 +422,12 @@ def _from_scratch(
     )
     del files
     cache.files = {}  # every digest is in `gathered` now
+    sent = False  # whether the records are in the state already (then `settled` has none)
     if settling is None:
         settled = settle(gathered.drafts, config, registry, now, gathered.unreadable)
     elif settling.assumed_right(gathered.unreadable):
         settled = settling.finish(gathered.unreadable)
+        sent = True
     else:
         settled = settle(list(state.drafts()), config, registry, now, gathered.unreadable)
         if spill is not None:
@@ -435,8 +438,9 @@ def _from_scratch(
                 spill.add(entry, fingerprint, entry_mark(entry, fingerprint))
             del fingerprints
             settled = replace(settled, entries=())
+    # Then the file holds what `dump_registry` gives.
+    rewritten = settling.changed if settling is not None and sent else registry != settled.registry
     del settling
-    rewritten = registry != settled.registry  # then the file holds what `dump_registry` gives
     # What the feeds need of the drafts and the old registry is in the entries now: freed before
     # the feeds are selected and the render workers forked (at 100,000 articles with their
     # registry, as in a fresh clone, the peak went from 446 to 429 MB, the workers' from 770 to 747).
@@ -450,7 +454,7 @@ def _from_scratch(
             files=MappingProxyType({}),
             feeds=(),
             entries=settled.entries if spill is None else spill.load_all(),
-            registry=settled.registry,
+            registry=Registry(MappingProxyType(state.records())) if sent else settled.registry,
             problems=problems,
             articles=gathered.articles,
             held=settled.held,
@@ -474,7 +478,7 @@ def _from_scratch(
 
     def save() -> None:  # while the workers render: the main process would wait for them
         if spill is not None:
-            _save_settled(state, settled, spill, content.made, heads)
+            _save_settled(state, settled, spill, content.made, heads, sent)
         if rewritten:
             staged_registry.stage()
 
@@ -503,7 +507,7 @@ def _from_scratch(
         files=OutputFiles(config.output_dir, (*outputs, *LISTING_FILES)),
         feeds=selected,
         entries=entries,
-        registry=settled.registry,
+        registry=Registry(StoredRecords(config.registry_path)) if sent else settled.registry,
         problems=(*problems, *warnings),
         articles=gathered.articles,
         held=settled.held,
@@ -627,16 +631,17 @@ def _save_settled(
     spill: Spill,
     contents: dict[str, str],
     heads: Sequence[Feed],
+    sent: bool,
 ) -> None:
     """What this build from scratch settled, for the next build to start from (the files are
     stored as they are gathered; the outputs once written, by `_save_outputs`).
 
     The entries are in already, put as they were spilled; their topics' rows are copied from
-    the spill's, in the table's order."""
+    the spill's, in the table's order; the registry's records too unless they were `sent`."""
     spill.save_members()
     state.put_settled(
         settled.pending,
-        settled.registry.records.items(),
+        () if sent else settled.registry.records.items(),
         contents,
         heads,
     )

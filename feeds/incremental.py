@@ -30,7 +30,6 @@ import itertools
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 from feeds.build import (
@@ -56,7 +55,6 @@ from feeds.build import (
     with_content,
 )
 from feeds.config import SiteConfig
-from feeds.dates import from_utc_text
 from feeds.errors import Problem
 from feeds.model import FORMATS, Entry, Feed, FeedFormat
 from feeds.prepare import Draft, due, settle_changed
@@ -70,7 +68,7 @@ from feeds.read import (
     folder_of,
     in_folder,
 )
-from feeds.registry import Record, Registry, load_registry, registry_file, registry_file_spliced
+from feeds.registry import Record, Registry, StoredRecords, registry_file, registry_file_spliced
 from feeds.select import (
     Topic,
     archive_page,
@@ -83,12 +81,14 @@ from feeds.select import (
 )
 from feeds.state import (
     OF_FILE,
+    RECORD_COLUMNS,
     FileDigest,
     OutputState,
     State,
     entry_topics,
     file_state,
     pickled,
+    record_of,
     unpickle,
 )
 from feeds.write import Staging, WriteReport
@@ -275,7 +275,7 @@ def _result(
         files=OutputFiles(config.output_dir, outputs),
         feeds=Stored(None, functools.partial(stored_feeds, state.path, config)),
         entries=entries,
-        registry=Registry(_StoredRecords(config.registry_path)),
+        registry=Registry(StoredRecords(config.registry_path)),
         problems=(*problems, *warnings),
         articles=articles,
         held=held,
@@ -399,10 +399,10 @@ class _Delta:
         records: dict[str, Record] = {}
         for file in self.files:
             for key, *row in self.state.execute(
-                f"SELECT key, {_RECORD} FROM registry WHERE {OF_FILE}", (file,)
+                f"SELECT key, {RECORD_COLUMNS} FROM registry WHERE {OF_FILE}", (file,)
             ):
                 if key in keys:
-                    records[key] = _record(*row)
+                    records[key] = record_of(*row)
         return records
 
     def _may_take_over(self, draft: Draft, present: Container[str]) -> bool:
@@ -517,10 +517,10 @@ class _Delta:
         gone = [file for file in self.files if (d := self.digests[file]) is None or not d.unreadable]
         for file in gone:
             rows = state.execute(
-                f"SELECT key, {_RECORD} FROM registry WHERE {OF_FILE} AND retired IS NULL", (file,)
+                f"SELECT key, {RECORD_COLUMNS} FROM registry WHERE {OF_FILE} AND retired IS NULL", (file,)
             ).fetchall()
             state.put_records(
-                (key, replace(_record(*row), retired=self.now)) for key, *row in rows if key not in present
+                (key, replace(record_of(*row), retired=self.now)) for key, *row in rows if key not in present
             )
         after = lines()
         self.registry_lines: dict[str, str | None] = {
@@ -788,20 +788,6 @@ class _Delta:
 _FILE_NAMES: dict[FeedFormat, str] = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
 
 
-_RECORD = "id, first_seen, hash, changed, retired"
-"""The registry mirror's columns that make a `Record`."""
-
-
-def _record(id_: str, first_seen: str, hash_: str, changed: str | None, retired: str | None) -> Record:
-    return Record(
-        id=id_,
-        first_seen=from_utc_text(first_seen),
-        hash=hash_,
-        changed=from_utc_text(changed) if changed else None,
-        retired=from_utc_text(retired) if retired else None,
-    )
-
-
 def _place(entry: Entry) -> _Placed:
     return _Placed(entry.published.timestamp(), entry.id)
 
@@ -899,28 +885,6 @@ def _fingerprints(state: State, fresh: Mapping[str, str]) -> _Lookup:
 # ----------------------------------------------------------------------------------------------
 # What a rebuild's result holds without loading it: read from the state when asked
 # ----------------------------------------------------------------------------------------------
-
-
-class _StoredRecords(Mapping[str, Record]):
-    """The registry's records as the build wrote them, read from its file when asked."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._records: Mapping[str, Record] | None = None
-
-    def _all(self) -> Mapping[str, Record]:
-        if self._records is None:
-            self._records = load_registry(self._path).records
-        return self._records
-
-    def __getitem__(self, key: str) -> Record:
-        return self._all()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
 
 
 __all__ = ["rebuild"]

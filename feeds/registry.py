@@ -386,3 +386,25 @@ def registry_line(key: str, record: Record, times: tuple[str, str | None, str | 
 
 _as_json = json.JSONEncoder(ensure_ascii=False).encode
 """`json.dumps(..., ensure_ascii=False)`, without making an encoder for each of 100,000 lines."""
+
+
+class StoredRecords(Mapping[str, Record]):
+    """The registry's records as the build wrote them, read from its file when asked."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._records: Mapping[str, Record] | None = None
+
+    def _all(self) -> Mapping[str, Record]:
+        if self._records is None:
+            self._records = load_registry(self._path).records
+        return self._records
+
+    def __getitem__(self, key: str) -> Record:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from feeds.config import SiteConfig
 from feeds.model import Entry, Feed
+from feeds.registry import Record
 from feeds.select import (
     Topic,
     archive_pages,
@@ -84,7 +85,8 @@ class Spill:
     """The spill of one build from scratch, which fills `state` (after its `begin_replace`):
     `add` each entry as it is settled, `seal` once all are, then plan the feeds (`plans`) and
     read the entries back (`fingerprinted`, `load_all`; `spans` for another process). The entries
-    go into the state as they are added; their topics by `save_members`. Removed on exit."""
+    go into the state as they are added, as do the records sent (`add_record`); their topics by
+    `save_members`. Removed on exit."""
 
     def __init__(self, folder: Path, state: State) -> None:
         self.path = folder / SPILL_FILE
@@ -97,6 +99,7 @@ class Spill:
         self._entries: list[tuple[Any, ...]] = []
         self._placed: list[tuple[Any, ...]] = []
         self._topics: list[tuple[Any, ...]] = []
+        self._records: list[tuple[str, Record]] = []
         self.count = 0
         """How many entries were added."""
 
@@ -115,7 +118,16 @@ class Spill:
         if len(self._placed) >= _BATCH:
             self._write_rows()
 
+    def add_record(self, key: str, record: Record) -> None:
+        """A record of the new registry (`feeds.prepare.Settling` sends each): into the state's mirror."""
+        self._records.append((key, record))
+        if len(self._records) >= _BATCH:
+            self._write_rows()
+
     def _write_rows(self) -> None:
+        if self._records:
+            self._state.put_records(self._records)
+            self._records = []
         if not self._placed:
             return
         self._state.executemany(PUT_ENTRY, self._entries)
@@ -127,9 +139,9 @@ class Spill:
         """Forget every entry added (the build settles them again)."""
         self._file.seek(0)
         self._file.truncate()
-        for table in ("main.entries", "temp.placed", "temp.topic"):
+        for table in ("main.entries", "main.registry", "temp.placed", "temp.topic"):
             self._state.execute(f"DELETE FROM {table}")
-        self._entries, self._placed, self._topics = [], [], []
+        self._entries, self._placed, self._topics, self._records = [], [], [], []
         self._at = self.count = 0
 
     def seal(self) -> None:

@@ -42,6 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from feeds.config import SiteConfig
+from feeds.dates import from_utc_text
 from feeds.errors import Problem
 from feeds.model import Author, Enclosure, Entry, Feed, FeedFiles, Origin
 from feeds.prepare import Draft
@@ -345,10 +346,12 @@ class State:
         )
 
     def put_records(self, records: Iterable[tuple[str, Record]]) -> None:
-        self.executemany(
-            "INSERT OR REPLACE INTO registry VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            _registry_rows(records),
-        )
+        self.executemany(PUT_RECORD, registry_rows(records))
+
+    def records(self) -> dict[str, Record]:
+        """Every record of the registry's mirror, by key."""
+        rows = self.execute(f"SELECT key, {RECORD_COLUMNS} FROM registry ORDER BY key")
+        return {key: record_of(*row) for key, *row in rows}
 
     def put_outputs(self, outputs: dict[str, OutputState]) -> None:
         self.executemany(
@@ -504,6 +507,7 @@ def open_state(config: SiteConfig) -> State:
     return State(config.cache_dir / STATE_FILE, state_key(config), config.topics)
 
 
+PUT_RECORD = "INSERT OR REPLACE INTO registry VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 PUT_ENTRY = "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _PUT_MEMBER = "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)"
 _PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -588,7 +592,21 @@ def entry_topics(entry: Entry, kinds: Sequence[str]) -> list[tuple[str, str, str
     return [(kind, folded, name) for (kind, folded), name in found.items()]
 
 
-def _registry_rows(records: Iterable[tuple[str, Record]]) -> Iterator[tuple[Any, ...]]:
+RECORD_COLUMNS = "id, first_seen, hash, changed, retired"
+"""The registry mirror's columns that make a `Record` (`record_of`)."""
+
+
+def record_of(id_: str, first_seen: str, hash_: str, changed: str | None, retired: str | None) -> Record:
+    return Record(
+        id=id_,
+        first_seen=from_utc_text(first_seen),
+        hash=hash_,
+        changed=from_utc_text(changed) if changed else None,
+        retired=from_utc_text(retired) if retired else None,
+    )
+
+
+def registry_rows(records: Iterable[tuple[str, Record]]) -> Iterator[tuple[Any, ...]]:
     """The registry table's row of each record: its times as text made once, for the columns and
     for its line of the file."""
     for key, record in records:

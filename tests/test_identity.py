@@ -7,8 +7,10 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from unittest import mock
 
 import pytest
@@ -20,7 +22,7 @@ import feeds.registry
 from feeds.build import BuildOutcome
 from feeds.errors import BuildError
 from feeds.model import Article
-from feeds.prepare import mint_id, prepare
+from feeds.prepare import Draft, Settling, digest, mint_id, prepare, settle, vanished
 from feeds.registry import (
     Record,
     Registry,
@@ -493,3 +495,66 @@ def test_a_build_from_scratch_settles_as_it_reads_when_the_scan_tells_what_is_go
     after = _ids(build(site, NOW + timedelta(days=1)))
     assert after["a.md"] == before["c.md"]
     assert after["b.json#moving"] == before["b.json#moving"]
+
+
+def _drafts(*articles: Article) -> list[Draft]:
+    return [digest(article, site_config()) for article in articles]
+
+
+def _named(name: str, **fields: object) -> Article:
+    values: dict[str, object] = {"title": name.title(), "body": f"Text of {name}."}
+    values.update(fields)
+    return make_article(source=f"articles/{name}.md", key=f"{name}.md", **values)
+
+
+def test_a_settling_that_sends_its_records_sends_the_registry_that_settle_gives() -> None:
+    """A build from scratch's records go to the state as they are settled (`Settling(records=)`):
+    every record of the new registry once, whatever became of its article."""
+    config, later = site_config(), NOW + timedelta(days=3)
+    first = settle(
+        _drafts(_named("kept"), _named("edited"), _named("gone"), _named("held"), _named("retired")),
+        config,
+        Registry(),
+        NOW,
+    ).registry
+    retired = replace(first.records["retired.md"], retired=NOW)  # removed before
+    registry = Registry(MappingProxyType({**first.records, "retired.md": retired}))
+    drafts = _drafts(
+        _named("kept"),
+        _named("edited", body="New text."),
+        _named("held", draft=True),
+        _named("new"),
+    )
+    expected = settle(drafts, config, registry, later).registry.records
+    sent: dict[str, Record] = {}
+    present = {draft.key for draft in drafts}
+    settling = Settling(
+        config, registry, later, vanished(registry, present.__contains__), records=sent.setdefault
+    )
+    for draft in drafts:
+        settling.add(draft)
+    assert settling.finish().registry == Registry()
+    assert sent == expected
+    assert sent["kept.md"] is registry.records["kept.md"]  # as it was
+    assert sent["held.md"] is registry.records["held.md"]  # its article gave no entry this time
+    assert sent["gone.md"].retired == later and sent["retired.md"] == retired
+    assert sent["edited.md"].changed == later and "new.md" not in registry.records
+    assert settling.changed
+
+
+def test_a_settling_that_sends_its_records_tells_when_the_registry_stays_the_same() -> None:
+    config = site_config()
+    drafts = _drafts(_named("one"), _named("two"))
+    registry = settle(drafts, config, Registry(), NOW).registry
+    sent: dict[str, Record] = {}
+    later = NOW + timedelta(days=1)
+    settling = Settling(config, registry, later, {}, records=sent.setdefault)
+    for draft in drafts:
+        settling.add(draft)
+    settling.finish()
+    assert sent == registry.records and not settling.changed
+    settling = Settling(config, registry, later, {}, records=sent.setdefault)
+    for draft in [*drafts, *_drafts(_named("three"))]:  # one new article: no record retired
+        settling.add(draft)
+    settling.finish()
+    assert settling.changed
