@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import os
 import signal
 import sqlite3
@@ -38,6 +39,7 @@ from feeds.read import (
     FoundFile,
     Progress,
     Scan,
+    file_keys,
     file_of,
     limit_files,
     prefetch,
@@ -367,7 +369,7 @@ def _full_build(
     cache = state.load_cache()
     # The files table is written as the files are digested (in key order, while the workers
     # read), not all at the end; none of it stays unless the build completes (one transaction).
-    storable = all(_encodable(file.key) for file in scanned.files)  # else the state is cleared
+    storable = all(map(_encodable, file_keys(scanned.files)))  # else the state is cleared
     state.begin_replace()
     store = state.put_file if storable else None
     with contextlib.ExitStack() as stack:
@@ -404,8 +406,11 @@ def _from_scratch(
     if spill is not None:
         gone = vanished(registry, _in_scan(scanned.files, registry))
         settling = Settling(config, registry, now, gone, keep_entries=False, records=spill.add_record)
-    # Our own walk's files are given away, dropped as they are gathered (a watcher keeps its list).
-    files = scanned.files.take() if isinstance(scanned.files, FolderFiles) else scanned.files
+    # Our own walk's files are read as they are unpacked (`FolderFiles.stream`) or, where some are
+    # known, given away and dropped as they are gathered (a watcher keeps its list).
+    files = scanned.files
+    if isinstance(files, FolderFiles) and cache.files:
+        files = files.take()
     gathered = gather(
         config,
         cache,
@@ -421,6 +426,8 @@ def _from_scratch(
         drop=files is not scanned.files,
     )
     del files
+    if isinstance(scanned.files, FolderFiles):
+        scanned.files.release()  # read: not asked for again
     cache.files = {}  # every digest is in `gathered` now
     sent = False  # whether the records are in the state already (then `settled` has none)
     if settling is None:
@@ -1118,45 +1125,18 @@ def gather(
     (`early_render_pool`). `drop`: `scanned` is a list given away (`FolderFiles.take`), and each
     file in it is dropped once gathered, so that what the build keeps of each reuses its memory
     (at 100,000 articles the walk's files are 48 MB, allocated before the first file is read).
+    With nothing in `cache`, every file is read as `scanned` gives it (`FolderFiles.stream`).
     """
-    todo: list[FoundFile] = []
-    moved: list[tuple[FoundFile, FileDigest]] = []  # known files whose status moved
-    for file in scanned:
-        if (hit := cache.files.get(file.key)) is None:
-            todo.append(file)
-        elif hit.state != file.state:
-            moved.append((file, hit))
-    touched: dict[str, FileDigest] = {}
-    kept = same_contents([(file, hit.state, hit.content) for file, hit in moved], workers, lock, early)
-    for (file, hit), same in zip(moved, kept, strict=True):
-        if same:
-            touched[file.key] = replace(hit, state=file.state)
-        else:
-            todo.append(file)
-    todo.sort()  # in path order, as they are gathered
-    # `fresh` takes its files from `todo` a few chunks ahead of what it gives: a file given is
-    # never asked for again, and may be dropped.
-    fresh = iter_digests(config, todo, progress, workers, lock, early)
-    given: list[Any] = cast("list[Any]", scanned) if drop else []
-    read: list[Any] = todo
-    coming = 0  # the index in `todo` of the next file that `fresh` gives
+    if cache.files:
+        given = _known_or_read(config, cache, scanned, progress, workers, lock, early, drop)
+    else:
+        given = _all_read(config, scanned, progress, workers, lock, early)
     drafts: list[Draft] = []
     fingerprints: dict[str, str] = {}
     found_problems = list(problems)
     unreadable: set[str] = set()
     articles = 0
-    for at, file in enumerate(scanned):
-        key = file.key
-        blob: bytes | None = None
-        if coming < len(todo) and file is todo[coming]:
-            found, blob = next(fresh)
-            if drop:
-                read[coming] = None
-            coming += 1
-        else:
-            found = touched.get(key) or cache.files[key]
-        if drop:
-            given[at] = None
+    for key, found, blob in given:
         if store is not None:
             store(key, found, blob)
         if settling is None:
@@ -1180,6 +1160,71 @@ def gather(
     )
 
 
+def _all_read(
+    config: SiteConfig,
+    scanned: Sequence[FoundFile],
+    progress: Progress | None,
+    workers: int | None,
+    lock: int | None,
+    early: ProcessPoolExecutor | None,
+) -> Iterator[tuple[str, FileDigest, bytes | None]]:
+    """`gather`'s files with nothing known of them: each read, in path order, and not held (a
+    walk's are unpacked as they are read: `FolderFiles.stream`)."""
+    files = scanned.stream() if isinstance(scanned, FolderFiles) else iter(scanned)
+    reading, in_order = itertools.tee(files)  # the reading runs a few chunks ahead
+    fresh = iter_digests(config, reading, progress, workers, lock, early, count=len(scanned))
+    for file, (found, blob) in zip(in_order, fresh, strict=True):
+        yield file.key, found, blob
+
+
+def _known_or_read(
+    config: SiteConfig,
+    cache: BuildCache,
+    scanned: Sequence[FoundFile],
+    progress: Progress | None,
+    workers: int | None,
+    lock: int | None,
+    early: ProcessPoolExecutor | None,
+    drop: bool,
+) -> Iterator[tuple[str, FileDigest, bytes | None]]:
+    """`gather`'s files, each with its digest in path order: from `cache` where it is unchanged
+    (or its bytes are: `same_contents`), else read (with its stored form, where a worker made it)."""
+    todo: list[FoundFile] = []
+    moved: list[tuple[FoundFile, FileDigest]] = []  # known files whose status moved
+    for file in scanned:
+        if (hit := cache.files.get(file.key)) is None:
+            todo.append(file)
+        elif hit.state != file.state:
+            moved.append((file, hit))
+    touched: dict[str, FileDigest] = {}
+    kept = same_contents([(file, hit.state, hit.content) for file, hit in moved], workers, lock, early)
+    for (file, hit), same in zip(moved, kept, strict=True):
+        if same:
+            touched[file.key] = replace(hit, state=file.state)
+        else:
+            todo.append(file)
+    todo.sort()  # in path order, as they are gathered
+    # `fresh` takes its files from `todo` a few chunks ahead of what it gives: a file given is
+    # never asked for again, and may be dropped.
+    fresh = iter_digests(config, todo, progress, workers, lock, early)
+    given: list[Any] = cast("list[Any]", scanned) if drop else []
+    read: list[Any] = todo
+    coming = 0  # the index in `todo` of the next file that `fresh` gives
+    for at, file in enumerate(scanned):
+        key = file.key
+        blob: bytes | None = None
+        if coming < len(todo) and file is todo[coming]:
+            found, blob = next(fresh)
+            if drop:
+                read[coming] = None
+            coming += 1
+        else:
+            found = touched.get(key) or cache.files[key]
+        if drop:
+            given[at] = None
+        yield key, found, blob
+
+
 SAME_PARALLEL_FROM = 2_000
 """Fewer files whose status moved than this are read and hashed again in this process."""
 
@@ -1187,9 +1232,9 @@ Moved = tuple[FoundFile, FileState, str | None]
 """A file whose status moved: the file, the status it was read under, the hash of its bytes then."""
 
 
-def _in_scan(files: Iterable[FoundFile], registry: Registry) -> Callable[[str], bool]:
+def _in_scan(files: Sequence[FoundFile], registry: Registry) -> Callable[[str], bool]:
     """Whether a registry key is of a file the scan found (its record taken for still there)."""
-    keys = {file.key for file in files} if registry.records else set()
+    keys = set(file_keys(files)) if registry.records else set()
     return lambda key: file_of(key) in keys
 
 
@@ -1294,44 +1339,49 @@ def digest_files(
 
 def iter_digests(
     config: SiteConfig,
-    files: Sequence[FoundFile],
+    files: Sequence[FoundFile] | Iterator[FoundFile],
     progress: Progress | None = None,
     workers: int | None = None,
     lock: int | None = None,
     early: ProcessPoolExecutor | None = None,
+    count: int | None = None,
 ) -> Iterator[tuple[FileDigest, bytes | None]]:
     """`digest_files` as they come; a worker process also gives each digest's stored form.
     `early`: the workers to read in, where a build from scratch forked them (`early_render_pool`).
+    `files` may be an iterator of `count` files, taken a few chunks ahead of what is given.
 
     Made in the worker, the stored form (what the state keeps) costs the build's own process
     nothing but an unpickling, in place of the pickling it would otherwise do.
     """
-    count = workers or _cpus()
-    if count > 1 and (len(files) >= PARALLEL_FROM or workers is not None):
-        chunk = max(1, min(256, len(files) // (count * 8) or 1))
-        starts = iter(range(0, len(files), chunk))
+    total = len(files) if count is None else count  # type: ignore[arg-type]
+    coming = iter(files)
+    cpus = workers or _cpus()
+    if cpus > 1 and (total >= PARALLEL_FROM or workers is not None):
+        chunk = max(1, min(256, total // (cpus * 8) or 1))
         done = 0
-        with _pool_or(early, count, lock) as pool:
+        with _pool_or(early, cpus, lock) as pool:
+
+            def submitted() -> Future[list[bytes]] | None:
+                batch = list(islice(coming, chunk))
+                return pool.submit(_stored_digests, _jobs(config, batch)) if batch else None
+
             # A few chunks per worker in flight, each job made as its chunk is sent: at 100,000
             # files, making (and holding) every job up front took 40 MB.
-            pending = deque(
-                pool.submit(_stored_digests, _jobs(config, files[start : start + chunk]))
-                for start in islice(starts, 3 * count)
-            )
+            pending = deque(job for _ in range(3 * cpus) if (job := submitted()) is not None)
             while pending:
                 blobs = pending.popleft().result()
-                if (start := next(starts, None)) is not None:
-                    pending.append(pool.submit(_stored_digests, _jobs(config, files[start : start + chunk])))
+                if (job := submitted()) is not None:
+                    pending.append(job)
                 for blob in blobs:
                     if progress is not None and done % 256 == 0:
-                        progress("reading", done, len(files))
+                        progress("reading", done, total)
                     done += 1
                     yield unpickle(blob), blob
         return
-    if progress is not None and files:
-        progress("reading", 0, len(files))
-    for job in _jobs(config, files):
-        yield _digest_job(job), None
+    if progress is not None and total:
+        progress("reading", 0, total)
+    for file in coming:
+        yield _digest_job(_job(config, file)), None
 
 
 DigestJob = tuple[str, str, SiteConfig, FileState, bool]
@@ -1339,7 +1389,11 @@ DigestJob = tuple[str, str, SiteConfig, FileState, bool]
 
 
 def _jobs(config: SiteConfig, files: Iterable[FoundFile]) -> list[DigestJob]:
-    return [(f.path, f.key, config, f.state, f.link) for f in files]
+    return [_job(config, file) for file in files]
+
+
+def _job(config: SiteConfig, file: FoundFile) -> DigestJob:
+    return (file.path, file.key, config, file.state, file.link)
 
 
 def _pool(count: int, lock: int | None) -> ProcessPoolExecutor:

@@ -273,6 +273,24 @@ def test_the_files_of_one_folder_are_given_without_unpacking_every_folder(tmp_pa
     assert everything[0].state.sidecar is None
 
 
+def test_a_scans_files_are_streamed_in_path_order_without_keeping_them(tmp_path: Path) -> None:
+    """A build from scratch reads them so (`FolderFiles.stream`): one folder's files interleave
+    with another's ('2023/z/e.md' comes between '2023/b.md' and '2023/zz.md')."""
+    from feeds.read import FolderFiles, file_keys, scan_folders
+
+    names = ["2023/b.md", "2023/z/e.md", "2023/zz.md", "top.md", "2023/01/c.md"]
+    articles, _ = _site(tmp_path, {name: _md(name) for name in names})
+    files = scan_folders(articles).files
+    assert isinstance(files, FolderFiles)
+    assert sorted(file_keys(files)) == sorted(names)
+    streamed = list(files.stream())
+    assert files._all is None  # nothing kept
+    assert [f.key for f in streamed] == sorted(names)
+    assert streamed == list(files)  # what unpacking them all gives
+    assert list(files.stream()) == streamed  # from the list, now that it is kept
+    assert sorted(file_keys(files)) == sorted(names) == sorted(file_keys(list(files)))
+
+
 def test_a_folder_swapped_for_a_named_pipe_is_skipped_not_waited_on(tmp_path: Path) -> None:
     import threading
 

@@ -153,6 +153,22 @@ def test_a_build_from_scratch_gives_the_bytes_of_a_build_that_holds_its_entries(
     assert not _spill_path(site).exists()
 
 
+def test_a_build_from_scratch_reads_the_walks_files_as_it_unpacks_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never all unpacked at once (at 100,000 files, 48 MB before the first was read)."""
+    site = _site(tmp_path / "site")
+    expected = run_build(load_config(site / "feeds.toml"), NOW, write=False).result.files
+
+    def unpacked(self: FolderFiles) -> None:
+        raise AssertionError("every file of the walk unpacked at once")
+
+    monkeypatch.setattr(FolderFiles, "_files", unpacked)
+    run_build(load_config(site / "feeds.toml"), NOW)
+    written = published_files(site)
+    assert len(written) > 30 and written == {path: expected[path] for path in written}
+
+
 def test_a_spill_file_left_by_a_killed_build_is_made_again(tmp_path: Path) -> None:
     site, clean = _site(tmp_path / "site"), _site(tmp_path / "clean")
     spill = _spill_path(site)
