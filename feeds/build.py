@@ -405,7 +405,9 @@ def _from_scratch(
     settling = None
     if spill is not None:
         gone = vanished(registry, _in_scan(scanned.files, registry))
-        settling = Settling(config, registry, now, gone, keep_entries=False, records=spill.add_record)
+        settling = Settling(
+            config, registry, now, gone, keep_entries=False, records=spill.add_record, claims=spill
+        )
     # Our own walk's files are read as they are unpacked (`FolderFiles.stream`) or, where some are
     # known, given away and dropped as they are gathered (a watcher keeps its list).
     files = scanned.files

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from html import escape
 from pathlib import PurePosixPath
 from types import MappingProxyType
+from typing import Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
 from feeds.config import SiteConfig
@@ -216,6 +217,30 @@ def vanished(
     }
 
 
+class Claims(Protocol):
+    """Which article took each slug and each id, by its key (`Settling`'s, while it settles)."""
+
+    def owners(self, slug: str, id_: str) -> tuple[str | None, str | None]:
+        """The keys of the articles that took `slug` and `id_`, None where none did."""
+        ...
+
+    def claim(self, slug: str, id_: str, key: str) -> None: ...
+
+
+class ClaimsInMemory:
+    """`Claims` in two dictionaries."""
+
+    def __init__(self) -> None:
+        self._slugs: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
+
+    def owners(self, slug: str, id_: str) -> tuple[str | None, str | None]:
+        return self._slugs.get(slug), self._ids.get(id_)
+
+    def claim(self, slug: str, id_: str, key: str) -> None:
+        self._slugs[slug] = self._ids[id_] = key
+
+
 class Settling:
     """`settle`, one draft at a time in path order: a build from scratch settles each file's
     drafts as the workers give them, while this process would otherwise wait for them.
@@ -228,6 +253,7 @@ class Settling:
     every other record of the new registry, instead of this keeping them (at 100,000 new articles,
     a build from scratch's main process peaked at 98 MB so, 130 MB keeping them): `finish` then
     gives an empty registry, and `changed` tells whether the new one differs from `registry`.
+    `claims` keeps which article took each slug and id (by default, in memory).
     """
 
     def __init__(
@@ -239,6 +265,7 @@ class Settling:
         *,
         keep_entries: bool = True,
         records: Callable[[str, Record], None] | None = None,
+        claims: Claims | None = None,
     ) -> None:
         self.config, self.registry, self.now = config, registry, now
         self._send = records
@@ -264,8 +291,7 @@ class Settling:
         # Which draft took each slug and id, by its key (which its entry keeps anyway); its
         # source, for a message, is the articles folder as shown before its file, as the reader
         # names it, and is kept only where it is not (at 100,000 articles, the sources were 11 MB).
-        self._slugs: dict[str, str] = {}
-        self._ids: dict[str, str] = {}
+        self._claims = ClaimsInMemory() if claims is None else claims
         self._shown_folder: str | None = None
         self._sources: dict[str, str] = {}
         self._stamped = 0
@@ -302,7 +328,8 @@ class Settling:
             self.pending.append((draft.key, due(draft)))
             return None
         entry, record = prepared
-        if (other := self._slugs.get(entry.slug)) is not None:
+        slug_owner, id_owner = self._claims.owners(entry.slug, entry.id)
+        if (other := slug_owner) is not None:
             self.problems.append(
                 Problem(
                     draft.source,
@@ -311,7 +338,7 @@ class Settling:
                 )
             )
             return None
-        if (other := self._ids.get(entry.id)) is not None:
+        if (other := id_owner) is not None:
             self.problems.append(
                 Problem(
                     draft.source,
@@ -320,7 +347,7 @@ class Settling:
                 )
             )
             return None
-        self._slugs[entry.slug] = self._ids[entry.id] = draft.key
+        self._claims.claim(entry.slug, entry.id, draft.key)
         self._remember_source(draft)
         if self._seen in (entry.published, entry.updated):  # the stamp shows: the next gets another
             self._stamped += 1

@@ -52,12 +52,17 @@ articles, as tuples of ints the archive pages' took 13 MB."""
 _SPAN = struct.Struct("<qq")
 
 _TABLES = """
-CREATE TEMP TABLE placed(pos INTEGER PRIMARY KEY, key TEXT, pub REAL, id TEXT, upd REAL, mark BLOB,
-                         at INT, size INT);
-CREATE TEMP TABLE topic(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, pos INT)
+CREATE TEMP TABLE placed(pos INTEGER PRIMARY KEY, key TEXT, pub REAL, id TEXT, slug TEXT, upd REAL,
+                         mark BLOB, at INT, size INT);
+CREATE TEMP TABLE topic(kind TEXT, folded TEXT, name TEXT, pub REAL, id TEXT, pos INT);
+CREATE TEMP TABLE slugs(hash INTEGER PRIMARY KEY, pos INT);
+CREATE TEMP TABLE ids(hash INTEGER PRIMARY KEY, pos INT)
 """
 """Tables of the state's connection that end with it (in a file of their own, which SQLite
-removes): what the feeds are planned by, of each entry and of each topic it is in."""
+removes): what the feeds are planned by, of each entry and of each topic it is in; and which
+article took each slug and id, by the value's hash (`Spill.owners`: 16 bytes a row, where the
+values themselves made the tables too large for SQLite's cache, and every claim a read and write
+of its file)."""
 
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS temp.placed_order ON placed(pub, id DESC);
@@ -65,6 +70,10 @@ CREATE INDEX IF NOT EXISTS temp.topic_order ON topic(kind, folded, pub, id DESC)
 """
 """Made once every entry is in (one sort each): the feeds' order, oldest first, as the state's
 `entries_order` and `members` keep it (`feeds.select.newest_first` is its reverse)."""
+
+_TEMPORARY = ("placed", "topic", "slugs", "ids")
+
+_OWNERS = "SELECT (SELECT pos FROM temp.slugs WHERE hash = ?1), (SELECT pos FROM temp.ids WHERE hash = ?2)"
 
 _BATCH = 1024
 """Rows kept before they are written (one `executemany` each table)."""
@@ -92,7 +101,7 @@ class Spill:
         self.path = folder / SPILL_FILE
         self._file = self.path.open("w+b")
         self._state = state
-        for table in ("placed", "topic"):  # a build before, from scratch too, in this connection
+        for table in _TEMPORARY:  # a build before, from scratch too, in this connection
             state.execute(f"DROP TABLE IF EXISTS temp.{table}")
         _run(state, _TABLES)
         self._at = 0
@@ -100,6 +109,10 @@ class Spill:
         self._placed: list[tuple[Any, ...]] = []
         self._topics: list[tuple[Any, ...]] = []
         self._records: list[tuple[str, Record]] = []
+        self._claims: list[tuple[int, int, int]] = []
+        self._slugs: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
+        """The claims of the entries not written yet (`_write_rows`), by value."""
         self.count = 0
         """How many entries were added."""
 
@@ -110,7 +123,10 @@ class Spill:
         columns = entry_columns(entry)
         key, _, pub, id_, _, _ = columns
         self._entries.append((*columns, fingerprint, pickle))
-        self._placed.append((self.count, key, pub, id_, entry.updated.timestamp(), mark, self._at, len(blob)))
+        self._placed.append(
+            (self.count, key, pub, id_, entry.slug, entry.updated.timestamp(), mark, self._at, len(blob))
+        )
+        self._claims.append((hash(entry.slug), hash(id_), self.count))
         topics = entry_topics(entry, self._state.kinds)
         self._topics += ((kind, folded, name, pub, id_, self.count) for kind, folded, name in topics)
         self._at += len(blob)
@@ -124,6 +140,35 @@ class Spill:
         if len(self._records) >= _BATCH:
             self._write_rows()
 
+    def owners(self, slug: str, id_: str) -> tuple[str | None, str | None]:
+        """`feeds.prepare.Claims`: kept here, not in memory (at 100,000 articles, two dictionaries
+        of 100,000 slugs, ids and keys were 42 MB). An entry claims its slug and id as it is
+        settled (`claim`), and is added right after (`add`)."""
+        slug_owner, id_owner = self._slugs.get(slug), self._ids.get(id_)
+        if slug_owner is None or id_owner is None:
+            slug_at, id_at = self._state.execute(_OWNERS, (hash(slug), hash(id_))).fetchone()
+            if slug_owner is None and slug_at is not None:
+                slug_owner = self._owner("slug", slug_at, slug)
+            if id_owner is None and id_at is not None:
+                id_owner = self._owner("id", id_at, id_)
+        return slug_owner, id_owner
+
+    def _owner(self, column: str, pos: int, value: str) -> str | None:
+        """The key of the entry that claimed `value`, where the first claim of its hash was by
+        the entry at `pos`."""
+        key, claimed = self._state.execute(
+            f"SELECT key, {column} FROM temp.placed WHERE pos = ?", (pos,)
+        ).fetchone()
+        if claimed == value:
+            return str(key)
+        # Another value with the same hash claimed it first (never seen, but possible): asked of every entry.
+        sql = f"SELECT key FROM temp.placed WHERE {column} = ? ORDER BY pos LIMIT 1"
+        row = self._state.execute(sql, (value,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def claim(self, slug: str, id_: str, key: str) -> None:
+        self._slugs[slug] = self._ids[id_] = key
+
     def _write_rows(self) -> None:
         if self._records:
             self._state.put_records(self._records)
@@ -131,17 +176,26 @@ class Spill:
         if not self._placed:
             return
         self._state.executemany(PUT_ENTRY, self._entries)
-        self._state.executemany("INSERT INTO temp.placed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._placed)
+        self._state.executemany("INSERT INTO temp.placed VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._placed)
         self._state.executemany("INSERT INTO temp.topic VALUES (?, ?, ?, ?, ?, ?)", self._topics)
-        self._entries, self._placed, self._topics = [], [], []
+        # The first claim of a hash is kept: `_owner` tells two values that share one apart.
+        self._state.executemany(
+            "INSERT OR IGNORE INTO temp.slugs VALUES (?, ?)", ((s, at) for s, _, at in self._claims)
+        )
+        self._state.executemany(
+            "INSERT OR IGNORE INTO temp.ids VALUES (?, ?)", ((i, at) for _, i, at in self._claims)
+        )
+        self._entries, self._placed, self._topics, self._claims = [], [], [], []
+        self._slugs, self._ids = {}, {}
 
     def clear(self) -> None:
         """Forget every entry added (the build settles them again)."""
         self._file.seek(0)
         self._file.truncate()
-        for table in ("main.entries", "main.registry", "temp.placed", "temp.topic"):
+        for table in ("main.entries", "main.registry", *(f"temp.{table}" for table in _TEMPORARY)):
             self._state.execute(f"DELETE FROM {table}")
-        self._entries, self._placed, self._topics, self._records = [], [], [], []
+        self._entries, self._placed, self._topics, self._records, self._claims = [], [], [], [], []
+        self._slugs, self._ids = {}, {}
         self._at = self.count = 0
 
     def seal(self) -> None:

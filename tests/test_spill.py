@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import feeds.build
-from feeds.build import run_build
+import feeds.spill
+from feeds.build import BuildOutcome, run_build
 from feeds.config import load_config
 from feeds.read import FolderFiles, scan_folders
 from feeds.spill import SPILL_FILE, Spill, read_spilled, spans
@@ -167,6 +168,35 @@ def test_a_build_from_scratch_reads_the_walks_files_as_it_unpacks_them(
     run_build(load_config(site / "feeds.toml"), NOW)
     written = published_files(site)
     assert len(written) > 30 and written == {path: expected[path] for path in written}
+
+
+@pytest.mark.parametrize(("batch", "colliding"), [(2, False), (1024, False), (2, True)])
+def test_a_build_from_scratch_finds_a_slug_or_id_taken_long_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int, colliding: bool
+) -> None:
+    """The slugs and ids taken are kept in the state's temporary tables by their hashes
+    (`Spill.owners`), a batch of them in memory until written: a claim is found either way, and
+    only a claim of the same value (`colliding`: every value has one hash)."""
+    monkeypatch.setattr(feeds.spill, "_BATCH", batch)
+    if colliding:
+        monkeypatch.setattr(feeds.spill, "hash", lambda value: 7, raising=False)
+    site = _site(tmp_path / "site", count=12)
+    (site / "articles" / "z1.md").write_text("---\ntitle: Z\nslug: a0000\n---\n\nZ.\n", encoding="utf-8")
+    taken = "---\ntitle: Y\nid: urn:x:1\n---\n\nY.\n"
+    (site / "articles" / "0" / "a0000-id.md").write_text(taken, encoding="utf-8")
+    (site / "articles" / "z2.md").write_text(taken.replace("Y", "W"), encoding="utf-8")
+    outcome = run_build(load_config(site / "feeds.toml"), NOW)
+    messages = _errors(outcome)
+    assert messages == [
+        "articles/z1.md: duplicate slug 'a0000' (also used by articles/0/a0000.md)",
+        "articles/z2.md: duplicate id 'urn:x:1' (also used by articles/0/a0000-id.md)",
+    ]
+    held = run_build(load_config(site / "feeds.toml"), NOW, write=False)  # settled in memory
+    assert _errors(held) == messages
+
+
+def _errors(outcome: BuildOutcome) -> list[str]:
+    return sorted(f"{p.path}: {p.message}" for p in outcome.result.problems if p.severity == "error")
 
 
 def test_a_spill_file_left_by_a_killed_build_is_made_again(tmp_path: Path) -> None:
