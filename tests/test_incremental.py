@@ -151,7 +151,8 @@ def test_workers_forked_before_the_articles_are_read_read_and_render_them_to_the
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # At 100,000 articles they are forked so, not from a build process holding every entry,
-    # and the build forks no others (two more, forked once the scan was held, counted 170 MB).
+    # and the build forks no others (two more, forked once the scan was held, counted 170 MB);
+    # forked before the walk, as a build from scratch does, they do not hold it either.
     serial, early = _site(tmp_path / "serial"), _site(tmp_path / "early")
     _build(serial, workers=1)
     forked: list[object] = []
@@ -162,9 +163,12 @@ def test_workers_forked_before_the_articles_are_read_read_and_render_them_to_the
         feeds.build, "_pool", lambda count, lock: pools.append(count) or real_pool(count, lock)
     )
 
-    def spied(config: object, files: int, workers: int | None, lock: int | None) -> object:
+    real_scan = feeds.build.scan
+    monkeypatch.setattr(feeds.build, "scan", lambda *args: pools.append("walk") or real_scan(*args))
+
+    def spied(config: object, files: int, workers: int | None, lock: int | None, pre: object) -> object:
         pools.append("early")
-        pool = _EARLY_RENDER_POOL(config, files, workers, lock)  # type: ignore[arg-type]
+        pool = _EARLY_RENDER_POOL(config, files, workers, lock, pre)  # type: ignore[arg-type]
         assert pool is not None
         submit, map_ = pool.submit, pool.map
         pool.submit = lambda fn, *args: (sent.append(getattr(fn, "__name__", "")), submit(fn, *args))[1]  # type: ignore[method-assign]
@@ -178,7 +182,7 @@ def test_workers_forked_before_the_articles_are_read_read_and_render_them_to_the
     assert published_files(early) == published_files(serial)
     assert len(forked) == 1 and forked[0]._shutdown_thread  # type: ignore[attr-defined]
     assert {"_stored_digests", "_render_sent", "_file_contents"} <= set(sent)  # read, render, content
-    assert pools[pools.index("early") :] == ["early", 2]  # after the scan, the early workers only
+    assert pools == [2, "walk", "early"]  # forked before the walk, and no others
 
 
 _EARLY_RENDER_POOL = feeds.build.early_render_pool
