@@ -61,8 +61,8 @@ SITE_FILES = feed_files("")
 
 
 class Placeable(Protocol):
-    """What `select` needs of an entry: an `Entry`, or a stand-in for one whose whole is kept
-    elsewhere (`feeds.spill.Spilled`, which a build from scratch keeps in place of each)."""
+    """What `select` needs of an entry: an `Entry`, or anything that stands in for one. (A build
+    from scratch plans its feeds without either: `feeds.spill.Spill.plans`, by the same rules.)"""
 
     @property
     def key(self) -> str: ...
@@ -125,7 +125,7 @@ def select_feeds(entries: Sequence[Entry], config: SiteConfig) -> tuple[Feed, ..
 
 
 def plan_feeds(entries: Sequence[P], config: SiteConfig) -> list[Planned[P]]:
-    """`select_feeds`, each feed apart from its entries: for entries that stand in for others."""
+    """`select_feeds`, each feed apart from its entries."""
     ordered = newest_first(entries)
     plans = paged_plans(site_topic(config), ordered, config)
     for topic, members in topics(ordered, config):
