@@ -502,7 +502,7 @@ def _from_scratch(
 
     def save() -> None:  # while the workers render: the main process would wait for them
         if spill is not None:
-            _save_settled(state, settled, spill, content.made, heads, sent)
+            _save_settled(state, settled, spill, content.made, heads)
         if rewritten:
             staged_registry.stage()
 
@@ -655,17 +655,16 @@ def _save_settled(
     spill: Spill,
     contents: dict[str, str],
     heads: Sequence[Feed],
-    sent: bool,
 ) -> None:
     """What this build from scratch settled, for the next build to start from (the files are
     stored as they are gathered; the outputs once written, by `_save_outputs`).
 
     The entries are in already, put as they were spilled; their topics' rows are copied from
-    the spill's, in the table's order; the registry's records too unless they were `sent`."""
+    the spill's, in the table's order; the registry's records too where the settling kept them."""
     spill.save_members()
     state.put_settled(
         settled.pending,
-        () if sent else settled.registry.records.items(),
+        settled.registry.records.items(),  # none where they were sent to the state as settled
         contents,
         heads,
     )

@@ -101,9 +101,7 @@ class Spill:
         self.path = folder / SPILL_FILE
         self._file = self.path.open("w+b")
         self._state = state
-        for table in _TEMPORARY:  # a build before, from scratch too, in this connection
-            state.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        _run(state, _TABLES)
+        state.run(_TABLES)
         self._at = 0
         self._entries: list[tuple[Any, ...]] = []
         self._placed: list[tuple[Any, ...]] = []
@@ -204,7 +202,7 @@ class Spill:
         feeds' order indexed for them to be planned."""
         self._write_rows()
         self._file.flush()
-        _run(self._state, _INDEXES)
+        self._state.run(_INDEXES)
 
     def plans(self, config: SiteConfig) -> Iterator[tuple[Feed, list[Where]]]:
         """Every feed the site publishes, without its entries, with where they are: what
@@ -293,11 +291,6 @@ class Spill:
     def __exit__(self, *exc_info: object) -> None:
         self._file.close()
         self.path.unlink(missing_ok=True)
-
-
-def _run(state: State, statements: str) -> None:
-    for statement in statements.split(";"):  # not executescript: it would end the transaction
-        state.execute(statement)
 
 
 def _wheres(rows: Iterable[tuple[Any, ...]]) -> list[Where]:

@@ -178,12 +178,13 @@ class State:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             db.execute(f'DROP TABLE "{table}"')
-        self._run(_TABLES)
+        self.run(_TABLES)
         if indexes:
-            self._run(_INDEXES)
+            self.run(_INDEXES)
         db.execute("INSERT INTO meta VALUES ('key', ?)", (self.key,))
 
-    def _run(self, statements: str) -> None:
+    def run(self, statements: str) -> None:
+        """Statements separated by semicolons, in this build's transaction."""
         for statement in statements.split(";"):  # not executescript: it would end the transaction
             if statement.strip():
                 self._db.execute(statement)
@@ -293,7 +294,7 @@ class State:
         self.execute(
             "INSERT INTO topics SELECT kind, folded, min(name), count(*) FROM members GROUP BY kind, folded"
         )
-        self._run(_INDEXES)  # the small cache stays: this connection ends with this build
+        self.run(_INDEXES)  # the small cache stays: this connection ends with this build
 
     def complete_replace(self, outputs: dict[str, OutputState]) -> None:
         """The output files, once written: the state is then what this build left."""
@@ -346,7 +347,7 @@ class State:
         )
 
     def put_records(self, records: Iterable[tuple[str, Record]]) -> None:
-        self.executemany(PUT_RECORD, registry_rows(records))
+        self.executemany(_PUT_RECORD, _registry_rows(records))
 
     def records(self) -> dict[str, Record]:
         """Every record of the registry's mirror, by key."""
@@ -507,7 +508,7 @@ def open_state(config: SiteConfig) -> State:
     return State(config.cache_dir / STATE_FILE, state_key(config), config.topics)
 
 
-PUT_RECORD = "INSERT OR REPLACE INTO registry VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_PUT_RECORD = "INSERT OR REPLACE INTO registry VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 PUT_ENTRY = "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _PUT_MEMBER = "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?)"
 _PUT_FILE = "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -606,7 +607,7 @@ def record_of(id_: str, first_seen: str, hash_: str, changed: str | None, retire
     )
 
 
-def registry_rows(records: Iterable[tuple[str, Record]]) -> Iterator[tuple[Any, ...]]:
+def _registry_rows(records: Iterable[tuple[str, Record]]) -> Iterator[tuple[Any, ...]]:
     """The registry table's row of each record: its times as text made once, for the columns and
     for its line of the file."""
     for key, record in records:
